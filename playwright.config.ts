@@ -9,13 +9,15 @@ if (!existsSync(chromium)) {
   );
 }
 const port = Number(process.env.E2E_PORT ?? 4322);
+// Under CI (.ci/run) a JSON report is written too, so the run can end with "N passed, N failed".
+const reports = process.env.COUNTERSIGHT_TEST_REPORTS;
 
 export default defineConfig({
   testDir: "e2e",
   outputDir: "test-results",
   timeout: 30_000,
   workers: 2,
-  reporter: [["list"]],
+  reporter: reports ? [["list"], ["json", { outputFile: `${reports}/playwright.json` }]] : [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     launchOptions: {

@@ -1,0 +1,75 @@
+import { csvParse } from "d3-dsv";
+import { mkdtemp, readFile, readdir, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { neutraliseCell, rowsToCsv, writeOutputDir } from "./export.ts";
+import type { ChartRow } from "./types.ts";
+
+const row: ChartRow = {
+  program: "cmd/go",
+  chart: "go/mode",
+  bucket: "gopath",
+  window_start: "2026-11-16",
+  window_end: "2026-11-22",
+  reports: 12,
+  eligible_reports: 200,
+  share: 0.06,
+  share_low: 0.0347,
+  share_high: 0.1019,
+  counter_total: 345,
+};
+
+describe("rowsToCsv", () => {
+  it("writes the contract's header in order", () => {
+    const header = rowsToCsv([row]).split("\n")[0];
+    expect(header).toBe(
+      "program,chart,bucket,window_start,window_end,reports,eligible_reports,share,share_low,share_high,counter_total",
+    );
+  });
+
+  it("round-trips values through a CSV parser, quoting commas, quotes and newlines", () => {
+    const tricky = { ...row, bucket: 'a,"b"\nc' };
+    const parsed = csvParse(rowsToCsv([tricky]));
+    expect(parsed[0]?.bucket).toBe('a,"b"\nc');
+    expect(Number(parsed[0]?.reports)).toBe(12);
+  });
+
+  it("neutralises formula-like text cells but not numbers", () => {
+    const parsed = csvParse(rowsToCsv([{ ...row, bucket: "=HYPERLINK(1)", program: "@x" }]));
+    expect(parsed[0]?.bucket).toBe("'=HYPERLINK(1)");
+    expect(parsed[0]?.program).toBe("'@x");
+    expect(parsed[0]?.share).toBe("0.06");
+  });
+
+  it("writes a header alone for a chart with no rows", () => {
+    expect(rowsToCsv([]).trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("neutraliseCell", () => {
+  it.each(["=1", "+1", "-1", "@a", "\tx", "\rx"])("prefixes %j", (cell) => {
+    expect(neutraliseCell(cell)).toBe(`'${cell}`);
+  });
+  it("leaves ordinary names alone", () => {
+    expect(neutraliseCell("golang.org/x/tools/gopls")).toBe("golang.org/x/tools/gopls");
+  });
+});
+
+describe("writeOutputDir", () => {
+  it("replaces the directory as a whole and leaves no staging directory", async () => {
+    const root = await mkdtemp(join(tmpdir(), "cs-export-"));
+    const out = join(root, "out");
+    await mkdir(out);
+    await writeFile(join(out, "stale.json"), "old");
+    await writeOutputDir(out, new Map([["index.json", "{}"], ["charts/a.csv", "x"]]));
+    expect((await readdir(out)).sort()).toEqual(["charts", "index.json"]);
+    expect(await readFile(join(out, "charts/a.csv"), "utf8")).toBe("x");
+    expect((await readdir(root)).sort()).toEqual(["out"]);
+  });
+
+  it("refuses a path that escapes the output directory", async () => {
+    const root = await mkdtemp(join(tmpdir(), "cs-export-"));
+    await expect(writeOutputDir(join(root, "out"), new Map([["../evil", "x"]]))).rejects.toThrow(/outside/);
+  });
+});

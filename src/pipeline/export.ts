@@ -1,0 +1,77 @@
+// The export step: chart rows and pages' JSON, written to --out.
+// Everything here is deterministic: the same inputs give byte-identical files.
+
+import { csvFormatBody, csvFormatRows } from "d3-dsv";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+import { CSV_COLUMNS, type ChartRow } from "./types.ts";
+
+/**
+ * Neutralises a text cell against spreadsheet formula injection: a cell that
+ * begins with =, +, -, @, tab or carriage return is prefixed with a single
+ * quote, which spreadsheet programs show as text. Bucket and program names come
+ * from uploaded reports, so they are untrusted. Numeric columns are never
+ * touched (they are numbers we computed).
+ */
+export function neutraliseCell(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** Numbers in CSV and JSON: shares to 6 decimals (more would be noise), counts as integers. */
+export function roundShare(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+/** Formats chart rows as CSV with the contract's header, in CSV_COLUMNS order. */
+export function rowsToCsv(rows: readonly ChartRow[]): string {
+  const header = csvFormatRows([[...CSV_COLUMNS]]);
+  if (rows.length === 0) return header + "\n";
+  const body = csvFormatBody(
+    rows.map((row) => ({
+      ...row,
+      program: neutraliseCell(row.program),
+      chart: neutraliseCell(row.chart),
+      bucket: neutraliseCell(row.bucket),
+    })),
+    [...CSV_COLUMNS],
+  );
+  return header + "\n" + body + "\n";
+}
+
+/** JSON as written to --out: stable key order is the producer's; compact for the site's payloads. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value) + "\n";
+}
+
+/**
+ * Writes a set of files (paths relative to `outDir`) so that `outDir` is
+ * replaced as a whole: files go to a sibling staging directory first, which is
+ * then renamed into place. A crash mid-write leaves the previous output intact
+ * (plus a stale staging directory that the next run removes).
+ */
+export async function writeOutputDir(outDir: string, files: Map<string, string>): Promise<void> {
+  const target = resolve(outDir);
+  const staging = `${target}.staging`;
+  const previous = `${target}.previous`;
+  await rm(staging, { recursive: true, force: true });
+  await rm(previous, { recursive: true, force: true });
+  for (const [relative, content] of files) {
+    const path = resolve(staging, relative);
+    if (!path.startsWith(staging + sep)) {
+      throw new Error(`refusing to write ${JSON.stringify(relative)} outside ${outDir}`);
+    }
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+  }
+  await mkdir(dirname(target), { recursive: true });
+  await rename(target, previous).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+  await rename(staging, target);
+  await rm(previous, { recursive: true, force: true });
+}
+
+/** The path of a chart's files, relative to --out. */
+export function chartFiles(id: string): { csv: string; json: string } {
+  return { csv: join("charts", `${id}.csv`), json: join("charts", `${id}.json`) };
+}
