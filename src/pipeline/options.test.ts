@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { isDate, parseDataOptions, UsageError } from "./options.ts";
+
+describe("parseDataOptions", () => {
+  it("defaults serve the embedded sample with its upload config", () => {
+    const options = parseDataOptions([], false, 2);
+    expect(options).toMatchObject({
+      source: "data/reports",
+      charts: "data/charts.txt",
+      uploadConfig: "data/uploadconfig.json",
+      out: "public/data",
+      strict: false,
+      progress: "lines",
+      workers: 2,
+    });
+  });
+
+  it("derives the upload config when a chart config of one's own is given", () => {
+    const options = parseDataOptions(["--charts", "x.txt"], true, 1);
+    expect(options).toMatchObject({ uploadConfig: null, progress: "bar", workers: 0 });
+  });
+
+  it("rejects dates that are not dates, and reversed ranges", () => {
+    expect(() => parseDataOptions(["--from", "2024-02-30"], false, 2)).toThrow(/--from: "2024-02-30"/);
+    expect(() => parseDataOptions(["--from", "2024-03-02", "--to", "2024-03-01"], false, 2)).toThrow(
+      /after --to/,
+    );
+  });
+
+  it("rejects unknown flags with a usage error", () => {
+    expect(() => parseDataOptions(["--sauce", "x"], false, 2)).toThrow(UsageError);
+  });
+});
+
+describe("isDate", () => {
+  it.each([
+    ["2024-02-29", true],
+    ["2023-02-29", false],
+    ["2024-13-01", false],
+    ["24-01-01", false],
+    ["2024-01-01T00:00", false],
+  ])("%s → %s", (text, expected) => {
+    expect(isDate(text)).toBe(expected);
+  });
+});

@@ -1,0 +1,121 @@
+// Command-line options of `npm run data`, parsed and checked at the edge.
+
+import { parseArgs } from "node:util";
+
+export interface DataOptions {
+  /** A local directory, or a URL template containing {date}. */
+  source: string;
+  /** Chart config file (upstream chartconfig text format). */
+  charts: string;
+  /** Upload config JSON; null derives one from the chart config. */
+  uploadConfig: string | null;
+  from: string | null;
+  to: string | null;
+  cache: string;
+  out: string;
+  /** Any rejected line or failed day makes the run fail. */
+  strict: boolean;
+  /** Worker threads for per-day aggregation (0 = in the main thread). */
+  workers: number;
+  /** Progress display: a bar on a TTY, plain lines otherwise, or nothing. */
+  progress: "bar" | "lines" | "none";
+}
+
+export const DEFAULTS = {
+  source: "data/reports",
+  charts: "data/charts.txt",
+  uploadConfig: "data/uploadconfig.json",
+  cache: ".cache/countersight",
+  out: "public/data",
+} as const;
+
+export const USAGE = `Usage: npm run data -- [options]
+
+  --source <dir|url>      directory of daily files, or a URL template with {date}
+                          (default ${DEFAULTS.source}); e.g. 'https://telemetry.go.dev/data/{date}'
+  --charts <file>         chart config, upstream chartconfig format (default ${DEFAULTS.charts})
+  --upload-config <file>  upload config JSON (default ${DEFAULTS.uploadConfig} with the default
+                          charts; otherwise none: derived from the chart config)
+  --from YYYY-MM-DD       first day (URL sources default to 12 weeks before --to)
+  --to YYYY-MM-DD         last day (URL sources default to yesterday, UTC)
+  --cache <dir>           download and aggregate cache (default ${DEFAULTS.cache})
+  --out <dir>             output directory read by the site (default ${DEFAULTS.out})
+  --strict                fail on any rejected line or unreadable day
+  --workers <n>           aggregation threads (default: 2 on multi-core machines, else 0)
+  --progress bar|lines|none
+  -h, --help`;
+
+export class UsageError extends Error {}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A real calendar date in YYYY-MM-DD form. */
+export function isDate(text: string): boolean {
+  if (!DATE.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
+export function parseDataOptions(argv: string[], isTTY: boolean, cores: number): DataOptions | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        source: { type: "string" },
+        charts: { type: "string" },
+        "upload-config": { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        cache: { type: "string" },
+        out: { type: "string" },
+        strict: { type: "boolean" },
+        workers: { type: "string" },
+        progress: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values;
+  if (values.help) return "help";
+  for (const key of ["from", "to"] as const) {
+    const value = values[key];
+    if (value !== undefined && !isDate(value)) {
+      throw new UsageError(`--${key}: ${JSON.stringify(value)} is not a YYYY-MM-DD date`);
+    }
+  }
+  if (values.from && values.to && values.from > values.to) {
+    throw new UsageError(`--from ${values.from} is after --to ${values.to}`);
+  }
+  const charts = values.charts ?? DEFAULTS.charts;
+  // The default upload config belongs to the default chart config; with a
+  // chart config of one's own, an upload config must be named explicitly.
+  const uploadConfig =
+    values["upload-config"] ?? (values.charts === undefined ? DEFAULTS.uploadConfig : null);
+  let workers = cores > 1 ? 2 : 0;
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+      throw new UsageError(`--workers: ${JSON.stringify(values.workers)} is not a whole number from 0 to 64`);
+    }
+  }
+  const progress = values.progress ?? (isTTY ? "bar" : "lines");
+  if (progress !== "bar" && progress !== "lines" && progress !== "none") {
+    throw new UsageError(`--progress: expected bar, lines or none, got ${JSON.stringify(progress)}`);
+  }
+  return {
+    source: values.source ?? DEFAULTS.source,
+    charts,
+    uploadConfig,
+    from: values.from ?? null,
+    to: values.to ?? null,
+    cache: values.cache ?? DEFAULTS.cache,
+    out: values.out ?? DEFAULTS.out,
+    strict: values.strict ?? false,
+    workers,
+    progress,
+  };
+}
