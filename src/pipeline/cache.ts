@@ -1,0 +1,261 @@
+// The cache directory (`--cache`): downloaded day files, and per-day aggregates
+// keyed by what they were computed from. Nothing read back is trusted: every
+// entry carries the sha256 of its bytes, and an entry that fails the check is
+// deleted and reported as absent, so the caller downloads or recomputes it.
+//
+//   raw/<date>.bin         a day's file, as downloaded
+//   raw/<date>.json        its metadata (RawMeta); written last, so it commits the entry
+//   aggregates/<key>.bin   a header line {"sha256","length"} and then the payload
+//
+// Paths are built only from validated dates and hex keys, so no string taken
+// from data can make the cache read or write outside its directory.
+
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+
+export interface RawMeta {
+  url: string;
+  etag?: string;
+  lastModified?: string;
+  /** sha256 (hex) of the .bin file. */
+  sha256: string;
+  /** Length of the .bin file. */
+  bytes: number;
+  /** ISO timestamp of the download. */
+  fetchedAt: string;
+}
+
+export interface Cache {
+  /** Absolute path of the cache directory. */
+  dir: string;
+  /** A day's downloaded file and its metadata, or undefined when absent or failing its check. */
+  readRaw(date: string): Promise<{ bytes: Uint8Array; meta: RawMeta } | undefined>;
+  writeRaw(
+    date: string,
+    bytes: Uint8Array,
+    source: { url: string; etag?: string; lastModified?: string; fetchedAt?: Date },
+  ): Promise<RawMeta>;
+  /** An aggregate's payload, or undefined when absent or failing its check. */
+  readAggregate(key: string): Promise<Uint8Array | undefined>;
+  writeAggregate(key: string, payload: Uint8Array): Promise<void>;
+}
+
+export function sha256(data: Uint8Array | string): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * Key of a day's aggregate: it changes whenever the day's content, the config
+ * or the aggregation code changes. The parts are joined with a newline so that
+ * different parts cannot run together into the same string.
+ */
+export function aggregateKey(contentHash: string, configHash: string, codeVersion: string): string {
+  return sha256(`${contentHash}\n${configHash}\n${codeVersion}`);
+}
+
+const TEMP_MARKER = ".tmp-";
+
+/**
+ * Replaces `path` with `data` all at once: readers see the old file or the new
+ * one, never a part. Writes a uniquely named temp file beside the target,
+ * fsyncs it and renames it over the target; the temp file is removed on failure.
+ */
+export async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString("hex")}`;
+  try {
+    const file = await open(temp, "wx");
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const KEY = /^[0-9a-f]{64}$/;
+
+function assertDate(date: string): void {
+  if (!DATE.test(date)) throw new Error(`cache: ${JSON.stringify(date)} is not a YYYY-MM-DD date`);
+}
+
+function assertKey(key: string): void {
+  if (!KEY.test(key)) throw new Error(`cache: ${JSON.stringify(key)} is not a sha256 hex key`);
+}
+
+/** Opens (creating if needed) the cache at `dir`, and removes temp files left by killed writers. */
+export async function openCache(dir: string): Promise<Cache> {
+  const root = resolve(dir);
+  const rawDir = join(root, "raw");
+  const aggregatesDir = join(root, "aggregates");
+  await mkdir(rawDir, { recursive: true });
+  await mkdir(aggregatesDir, { recursive: true });
+  await removeStaleTemps(rawDir);
+  await removeStaleTemps(aggregatesDir);
+
+  const rawPaths = (date: string) => {
+    assertDate(date);
+    return { bin: join(rawDir, `${date}.bin`), meta: join(rawDir, `${date}.json`) };
+  };
+  const aggregatePath = (key: string) => {
+    assertKey(key);
+    return join(aggregatesDir, `${key}.bin`);
+  };
+
+  return {
+    dir: root,
+
+    async readRaw(date) {
+      const paths = rawPaths(date);
+      const [metaText, bytes] = await Promise.all([readIfExists(paths.meta), readIfExists(paths.bin)]);
+      if (metaText === undefined && bytes === undefined) return undefined;
+      const meta = metaText === undefined ? undefined : parseRawMeta(metaText);
+      if (
+        meta === undefined ||
+        bytes === undefined ||
+        meta.bytes !== bytes.byteLength ||
+        meta.sha256 !== sha256(bytes)
+      ) {
+        await Promise.all([rm(paths.meta, { force: true }), rm(paths.bin, { force: true })]);
+        return undefined;
+      }
+      return { bytes, meta };
+    },
+
+    async writeRaw(date, bytes, source) {
+      const paths = rawPaths(date);
+      const meta: RawMeta = {
+        url: source.url,
+        ...(source.etag !== undefined && { etag: source.etag }),
+        ...(source.lastModified !== undefined && { lastModified: source.lastModified }),
+        sha256: sha256(bytes),
+        bytes: bytes.byteLength,
+        fetchedAt: (source.fetchedAt ?? new Date()).toISOString(),
+      };
+      // Uncommit the old entry first, so a crash between the two writes
+      // leaves no metadata describing the wrong bytes.
+      await rm(paths.meta, { force: true });
+      await atomicWrite(paths.bin, bytes);
+      await atomicWrite(paths.meta, JSON.stringify(meta) + "\n");
+      return meta;
+    },
+
+    async readAggregate(key) {
+      const path = aggregatePath(key);
+      const file = await readIfExists(path);
+      if (file === undefined) return undefined;
+      const payload = checkedPayload(file);
+      if (payload === undefined) await rm(path, { force: true });
+      return payload;
+    },
+
+    async writeAggregate(key, payload) {
+      const path = aggregatePath(key);
+      const header = new TextEncoder().encode(
+        JSON.stringify({ sha256: sha256(payload), length: payload.byteLength }) + "\n",
+      );
+      const file = new Uint8Array(header.byteLength + payload.byteLength);
+      file.set(header, 0);
+      file.set(payload, header.byteLength);
+      await atomicWrite(path, file);
+    },
+  };
+}
+
+async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+function parseRawMeta(bytes: Uint8Array): RawMeta | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const meta = value as Record<string, unknown>;
+  const optionalString = (field: unknown) => field === undefined || typeof field === "string";
+  if (
+    typeof meta.url !== "string" ||
+    typeof meta.sha256 !== "string" ||
+    !KEY.test(meta.sha256) ||
+    typeof meta.bytes !== "number" ||
+    !Number.isSafeInteger(meta.bytes) ||
+    meta.bytes < 0 ||
+    typeof meta.fetchedAt !== "string" ||
+    !optionalString(meta.etag) ||
+    !optionalString(meta.lastModified)
+  ) {
+    return undefined;
+  }
+  return value as RawMeta;
+}
+
+const NEWLINE = 0x0a;
+// The header is a short JSON line; a file without a newline this early is not ours.
+const MAX_HEADER = 256;
+
+function checkedPayload(file: Uint8Array): Uint8Array | undefined {
+  const newline = file.subarray(0, MAX_HEADER).indexOf(NEWLINE);
+  if (newline < 0) return undefined;
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(file.subarray(0, newline)));
+  } catch {
+    return undefined;
+  }
+  if (typeof header !== "object" || header === null) return undefined;
+  const { sha256: expected, length } = header as Record<string, unknown>;
+  const payload = file.subarray(newline + 1);
+  if (length !== payload.byteLength || expected !== sha256(payload)) return undefined;
+  return payload;
+}
+
+// No single write takes this long; an older temp file is left over even if its
+// pid now belongs to a live process (pids are reused, in containers especially).
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * Removes `*.tmp-<pid>-*` files left by killed writers: those whose writer is
+ * no longer running, or that are over an hour old. Temp files of a live
+ * writer (another run sharing the cache) are left alone.
+ */
+async function removeStaleTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const index = name.lastIndexOf(TEMP_MARKER);
+    if (index < 0) continue;
+    const path = join(dir, name);
+    const pid = Number(name.slice(index + TEMP_MARKER.length).split("-")[0]);
+    if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) {
+      const modified = await stat(path).then(
+        (info) => info.mtimeMs,
+        () => Date.now(),
+      );
+      if (Date.now() - modified < STALE_TEMP_MS) continue;
+    }
+    await rm(path, { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,522 @@
+// The source step: where each day's report file comes from. `--source` names
+// either a local directory of daily files or a URL template with {date}; this
+// module lists the days of a directory, or downloads the days of a range with
+// retries, timeouts, size limits and conditional requests.
+
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+
+export type Source = { kind: "dir"; dir: string } | { kind: "url"; template: string };
+
+/** A `--source` that cannot be used, or a directory that cannot be read as daily files. */
+export class SourceInputError extends Error {
+  readonly input: string;
+  readonly reason: string;
+  constructor(input: string, reason: string) {
+    super(`--source ${JSON.stringify(input)}: ${reason}`);
+    this.name = "SourceInputError";
+    this.input = input;
+    this.reason = reason;
+  }
+}
+
+/** A download that finally failed (after retries, or at once when retrying cannot help). */
+export class SourceError extends Error {
+  readonly url: string;
+  readonly reason: string;
+  readonly attempts: number;
+  constructor(url: string, reason: string, attempts: number) {
+    super(`GET ${url} failed: ${reason} after ${attempts} ${attempts === 1 ? "attempt" : "attempts"}`);
+    this.name = "SourceError";
+    this.url = url;
+    this.reason = reason;
+    this.attempts = attempts;
+  }
+}
+
+const DATE_PLACEHOLDER = "{date}";
+// A scheme of two or more letters, so that a Windows drive ("C:\reports") reads as a path.
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]+):/;
+
+/**
+ * Reads `--source`: an http(s) URL template containing {date}, or else a
+ * directory path. Throws SourceInputError naming the problem.
+ */
+export function parseSource(spec: string): Source {
+  if (spec.trim() === "") throw new SourceInputError(spec, "empty; give a directory or a URL template");
+  const scheme = SCHEME.exec(spec)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    if (spec.includes(DATE_PLACEHOLDER)) {
+      throw new SourceInputError(spec, "a {date} template must be an http:// or https:// URL");
+    }
+    return { kind: "dir", dir: spec };
+  }
+  if (scheme !== "http" && scheme !== "https") {
+    throw new SourceInputError(
+      spec,
+      `unsupported scheme "${scheme}:"; use an http:// or https:// URL template, or a directory path`,
+    );
+  }
+  if (!spec.includes(DATE_PLACEHOLDER)) {
+    throw new SourceInputError(spec, "URL template has no {date} placeholder");
+  }
+  let example: URL;
+  try {
+    example = new URL(urlForDate(spec, "2000-01-01"));
+  } catch {
+    throw new SourceInputError(spec, "not a valid URL");
+  }
+  if (example.username !== "" || example.password !== "") {
+    throw new SourceInputError(spec, "URL template must not contain credentials");
+  }
+  return { kind: "url", template: spec };
+}
+
+// ---------------------------------------------------------------------------
+// Dates.
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
+
+/** A real calendar date in YYYY-MM-DD form ("2024-02-30" is not). */
+export function isCalendarDate(text: string): boolean {
+  if (!DATE.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
+function assertDate(text: string, what: string): void {
+  if (!isCalendarDate(text))
+    throw new RangeError(`${what}: ${JSON.stringify(text)} is not a YYYY-MM-DD date`);
+}
+
+function dayNumber(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+}
+
+function dateOfDayNumber(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Every date from `from` to `to`, both included; empty when `from` is after `to`. */
+export function dateRange(from: string, to: string): string[] {
+  assertDate(from, "from");
+  assertDate(to, "to");
+  const dates: string[] = [];
+  for (let day = dayNumber(from); day <= dayNumber(to); day++) dates.push(dateOfDayNumber(day));
+  return dates;
+}
+
+/** The range a URL source fetches by default: the 12 weeks (84 days) ending yesterday, UTC. */
+export function defaultRange(today: Date): { from: string; to: string } {
+  const yesterday = Math.floor(today.getTime() / DAY_MS) - 1;
+  return { from: dateOfDayNumber(yesterday - 83), to: dateOfDayNumber(yesterday) };
+}
+
+export function urlForDate(template: string, date: string): string {
+  assertDate(date, "date");
+  return template.replaceAll(DATE_PLACEHOLDER, date);
+}
+
+// ---------------------------------------------------------------------------
+// Directory sources.
+
+export interface DayFile {
+  date: string;
+  path: string;
+}
+
+export interface IgnoredFile {
+  name: string;
+  reason: string;
+}
+
+// Exactly a date and one of the known extensions: no prefixes, suffixes or backup copies.
+const DAY_FILE = /^(\d{4}-\d{2}-\d{2})(?:\.json|\.json\.gz|\.zip|\.ndjson|\.ndjson\.gz)?$/;
+
+/**
+ * The daily files of a directory within [from, to], oldest first. Only plain
+ * regular files directly in the directory count (no symlinks, no
+ * subdirectories); other entries are returned in `ignored` with why, so the
+ * CLI can mention them. Two files for one date is an error naming both.
+ */
+export async function listDirectoryDays(
+  dir: string,
+  from?: string,
+  to?: string,
+): Promise<{ days: DayFile[]; ignored: IgnoredFile[] }> {
+  if (from !== undefined) assertDate(from, "from");
+  if (to !== undefined) assertDate(to, "to");
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "directory not found" : code === "ENOTDIR" ? "not a directory" : String(error);
+    throw new SourceInputError(dir, reason);
+  }
+  const byDate = new Map<string, string>();
+  const ignored: IgnoredFile[] = [];
+  for (const entry of entries) {
+    const name = entry.name;
+    const match = DAY_FILE.exec(name);
+    // The strict pattern also rules out separators and "..": only plain entries of dir are read.
+    if (!match) {
+      ignored.push({
+        name,
+        reason: "not a daily file name (YYYY-MM-DD[.json|.json.gz|.zip|.ndjson|.ndjson.gz])",
+      });
+      continue;
+    }
+    const date = match[1] as string;
+    if (!isCalendarDate(date)) {
+      ignored.push({ name, reason: `${date} is not a calendar date` });
+      continue;
+    }
+    if (!entry.isFile()) {
+      ignored.push({ name, reason: entry.isSymbolicLink() ? "a symbolic link" : "not a regular file" });
+      continue;
+    }
+    if ((from !== undefined && date < from) || (to !== undefined && date > to)) continue;
+    const other = byDate.get(date);
+    if (other !== undefined) {
+      const [first, second] = [other, name].sort();
+      throw new SourceInputError(dir, `two files for ${date}: ${first} and ${second}`);
+    }
+    byDate.set(date, name);
+  }
+  const days = [...byDate]
+    .map(([date, name]) => ({ date, path: join(dir, name) }))
+    .sort((a, b) => (a.date < b.date ? -1 : 1));
+  ignored.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { days, ignored };
+}
+
+// ---------------------------------------------------------------------------
+// Downloads.
+
+export type FetchResult =
+  | { status: "ok"; bytes: Uint8Array; etag?: string; lastModified?: string }
+  /** The server confirmed the cached copy (named by etag / lastModified) is current. */
+  | { status: "not-modified" }
+  /** 404 or 410: no file for the day. */
+  | { status: "missing" };
+
+export interface FetchOptions {
+  /** Limit for one attempt: every redirect hop, the headers and the whole body. Default 30000. */
+  timeoutMs?: number;
+  /** Attempts after the first. Default 4. */
+  retries?: number;
+  /** First retry delay; doubles each retry, with jitter. Default 500. */
+  backoffMs?: number;
+  /** Ceiling of the exponential delay. Default 30000. */
+  maxBackoffMs?: number;
+  /** Ceiling of a server's Retry-After. Default 60000. */
+  maxRetryAfterMs?: number;
+  /** Validators of a cached copy: sent as If-None-Match / If-Modified-Since. */
+  etag?: string;
+  lastModified?: string;
+  /** Refuse bodies larger than this. Default 1 GiB. */
+  maxBytes?: number;
+  /** Default 5. */
+  maxRedirects?: number;
+  signal?: AbortSignal;
+  /** Uniform in [0, 1), for jitter. Default Math.random. */
+  random?: () => number;
+  /** Waits between attempts; rejects when the signal aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+const DEFAULT_MAX_BYTES = 1024 ** 3;
+
+/** Why one attempt failed, and whether another attempt could succeed. */
+class AttemptFailure extends Error {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(reason: string, retryable: boolean, retryAfterMs?: number) {
+    super(reason);
+    this.retryable = retryable;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * Downloads one day's file. Network errors, timeouts, truncated bodies, 5xx
+ * and 429 are retried with exponential backoff (honouring Retry-After); other
+ * 4xx, bodies over `maxBytes` and bad redirects fail at once. Redirects are
+ * followed by hand so that the hop limit and the http/https check apply to
+ * each hop. Throws SourceError when it finally fails.
+ */
+export async function fetchDay(url: string, options: FetchOptions = {}): Promise<FetchResult> {
+  const retries = options.retries ?? 4;
+  const backoffMs = options.backoffMs ?? 500;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? abortableSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchOnce(url, options);
+    } catch (error) {
+      const failure =
+        error instanceof AttemptFailure ? error : new AttemptFailure(describeError(error), false);
+      if (!failure.retryable || attempt > retries) throw new SourceError(url, failure.message, attempt);
+      // Equal jitter: half the exponential delay is fixed, the other half random,
+      // so that parallel downloads failing together do not retry in lockstep.
+      const exponential = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
+      const delay = failure.retryAfterMs ?? exponential / 2 + (exponential / 2) * random();
+      try {
+        await sleep(delay, options.signal);
+      } catch {
+        throw new SourceError(url, "aborted", attempt);
+      }
+    }
+  }
+}
+
+async function fetchOnce(url: string, options: FetchOptions): Promise<FetchResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxRedirects = options.maxRedirects ?? 5;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+  // Identity encoding, so the bytes (and Content-Length) are exactly what the server stores.
+  const headers: Record<string, string> = { "accept-encoding": "identity" };
+  if (options.etag !== undefined) headers["if-none-match"] = options.etag;
+  if (options.lastModified !== undefined) headers["if-modified-since"] = options.lastModified;
+  const conditional = options.etag !== undefined || options.lastModified !== undefined;
+  try {
+    let current = checkScheme(url);
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(current, { redirect: "manual", signal, headers });
+      const { status } = response;
+      if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
+        await response.body?.cancel();
+        const location = response.headers.get("location");
+        if (location === null) throw new AttemptFailure(`HTTP ${status} without a Location header`, false);
+        if (hop >= maxRedirects)
+          throw new AttemptFailure(`too many redirects (more than ${maxRedirects})`, false);
+        let next: URL;
+        try {
+          next = new URL(location, current);
+        } catch {
+          throw new AttemptFailure(`redirect to an invalid URL ${JSON.stringify(location)}`, false);
+        }
+        current = checkScheme(next.href);
+        continue;
+      }
+      if (status === 304) {
+        await response.body?.cancel();
+        if (!conditional) throw new AttemptFailure("HTTP 304 to a request without validators", false);
+        return { status: "not-modified" };
+      }
+      if (status === 404 || status === 410) {
+        await response.body?.cancel();
+        return { status: "missing" };
+      }
+      if (status < 200 || status > 299) {
+        await response.body?.cancel();
+        const retryable = status === 429 || status >= 500;
+        const retryAfterMs =
+          status === 429 || status === 503
+            ? parseRetryAfter(response.headers.get("retry-after"), options.maxRetryAfterMs ?? 60_000)
+            : undefined;
+        throw new AttemptFailure(`HTTP ${status}`, retryable, retryAfterMs);
+      }
+      const bytes = await readBody(response, maxBytes, signal);
+      const etag = response.headers.get("etag");
+      const lastModified = response.headers.get("last-modified");
+      return {
+        status: "ok",
+        bytes,
+        ...(etag !== null && { etag }),
+        ...(lastModified !== null && { lastModified }),
+      };
+    }
+  } catch (error) {
+    if (error instanceof AttemptFailure) throw error;
+    if (options.signal?.aborted) throw new AttemptFailure("aborted", false);
+    if (timeout.signal.aborted) throw new AttemptFailure(`timeout after ${timeoutMs} ms`, true);
+    throw new AttemptFailure(`network error: ${describeError(error)}`, true);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function checkScheme(url: string): string {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new AttemptFailure(`invalid URL ${JSON.stringify(url)}`, false);
+  }
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new AttemptFailure(`unsupported scheme "${protocol}" in ${url} (only http and https)`, false);
+  }
+  return url;
+}
+
+/** The body as a stream, refused past maxBytes and checked against Content-Length. */
+async function readBody(response: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  const encoding = response.headers.get("content-encoding");
+  const lengthHeader = response.headers.get("content-length");
+  // With a content coding, Content-Length counts the encoded bytes, not the ones we read.
+  const declared =
+    lengthHeader !== null && (encoding === null || encoding === "identity") && /^\d+$/.test(lengthHeader)
+      ? Number(lengthHeader)
+      : undefined;
+  const tooLarge = () => new AttemptFailure(`response larger than ${maxBytes} bytes`, false);
+  if (declared !== undefined && declared > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received += value.byteLength;
+        if (received > maxBytes) {
+          await reader.cancel();
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
+    } catch (error) {
+      if (error instanceof AttemptFailure || signal.aborted || declared === undefined) throw error;
+      throw new AttemptFailure(`truncated body: got ${received} of ${declared} bytes`, true);
+    }
+  }
+  if (declared !== undefined && received !== declared) {
+    const problem = received < declared ? "truncated body" : "body longer than declared";
+    throw new AttemptFailure(`${problem}: got ${received} of ${declared} bytes`, true);
+  }
+  const bytes = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** Retry-After in delay-seconds or HTTP-date form, in ms, capped; undefined when absent or unreadable. */
+function parseRetryAfter(value: string | null, capMs: number): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - Date.now();
+  }
+  return Math.min(Math.max(ms, 0), capMs);
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    // fetch reports "fetch failed" and keeps the useful part (ECONNREFUSED…) in the cause.
+    const cause = error.cause;
+    if (cause instanceof Error && cause.message) return `${error.message} (${cause.message})`;
+    return error.message;
+  }
+  return String(error);
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Many downloads.
+
+export interface FetchItem {
+  date: string;
+  url: string;
+  /** Validators of this day's cached copy, if any. */
+  etag?: string;
+  lastModified?: string;
+}
+
+export interface FetchedDay {
+  date: string;
+  url: string;
+  result: FetchResult;
+}
+
+export interface FetchAllOptions extends Omit<FetchOptions, "etag" | "lastModified"> {
+  /** Downloads in flight at most. Default 4. */
+  concurrency?: number;
+  /** Called as each day finishes, in completion order. */
+  onProgress?: (progress: { done: number; total: number; day: FetchedDay }) => void;
+}
+
+export type FetchOne = (url: string, options: FetchOptions) => Promise<FetchResult>;
+
+/**
+ * Downloads every item with at most `concurrency` in flight, and returns the
+ * results in input order. The first final failure stops new downloads, aborts
+ * the ones in flight, waits for them to settle, and then rejects with that
+ * failure — no work is left running behind the rejection.
+ */
+export async function fetchAll(
+  items: readonly FetchItem[],
+  options: FetchAllOptions = {},
+  fetchOne: FetchOne = fetchDay,
+): Promise<FetchedDay[]> {
+  const { concurrency = 4, onProgress, signal: outerSignal, ...fetchOptions } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`);
+  }
+  const stop = new AbortController();
+  const signal = outerSignal ? AbortSignal.any([outerSignal, stop.signal]) : stop.signal;
+  const results: FetchedDay[] = [];
+  let next = 0;
+  let done = 0;
+  let failure: { error: unknown } | undefined;
+
+  async function worker(): Promise<void> {
+    while (failure === undefined && !signal.aborted && next < items.length) {
+      const index = next++;
+      const item = items[index] as FetchItem;
+      try {
+        const result = await fetchOne(item.url, {
+          ...fetchOptions,
+          ...(item.etag !== undefined && { etag: item.etag }),
+          ...(item.lastModified !== undefined && { lastModified: item.lastModified }),
+          signal,
+        });
+        const day = { date: item.date, url: item.url, result };
+        results[index] = day;
+        done++;
+        onProgress?.({ done, total: items.length, day });
+      } catch (error) {
+        if (failure === undefined) {
+          failure = { error };
+          stop.abort();
+        }
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+  if (outerSignal?.aborted) throw outerSignal.reason;
+  return results;
+}
