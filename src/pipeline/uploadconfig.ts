@@ -28,10 +28,15 @@ export function parseUploadConfig(text: string, file: string): UploadConfigResul
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }
 
+/** Whether reports carry the chart's counter in Stacks (with frames) rather than in Counters. */
+export function isStackCounter(chart: Pick<ChartConfig, "type" | "depth">): boolean {
+  return chart.type === "stack" && chart.depth > 0;
+}
+
 /**
  * The upload config to use when none is given: every configured chart's
  * counter, at rate 1, under its program (programs in first-seen order).
- * Partition charts go to Counters, stack charts to Stacks with their depth.
+ * Partition charts go to Counters, stack charts with a depth to Stacks.
  * GOOS, GOARCH, GoVersion and Versions are empty, meaning "not restricted".
  */
 export function deriveUploadConfig(charts: ChartConfig[]): UploadConfig {
@@ -42,7 +47,9 @@ export function deriveUploadConfig(charts: ChartConfig[]): UploadConfig {
       program = { Name: chart.program, Versions: [], Counters: [], Stacks: [] };
       programs.set(chart.program, program);
     }
-    if (chart.type === "stack") program.Stacks.push({ Name: chart.counter, Rate: 1, Depth: chart.depth });
+    // Upstream's config generator files a counter under Stacks only when it
+    // has a depth: "stack" charts without one are uploaded as plain counters.
+    if (isStackCounter(chart)) program.Stacks.push({ Name: chart.counter, Rate: 1, Depth: chart.depth });
     else program.Counters.push({ Name: chart.counter, Rate: 1 });
   }
   return { GOOS: [], GOARCH: [], GoVersion: [], SampleRate: 1, Programs: [...programs.values()] };
