@@ -171,6 +171,14 @@ describe("deriveUploadConfig", () => {
     });
   });
 
+  it("files a stack chart without a depth under Counters, as upstream's generator does", () => {
+    const derived = deriveUploadConfig([
+      chart({ program: "golang.org/x/tools/gopls", counter: "gopls/mcp", type: "stack", depth: 0 }),
+    ]);
+    expect(derived.Programs[0]?.Counters).toEqual([{ Name: "gopls/mcp", Rate: 1 }]);
+    expect(derived.Programs[0]?.Stacks).toEqual([]);
+  });
+
   it("covers every counter of the upstream upload config derived from the upstream charts", () => {
     const parsed = parseChartConfig(fixture("chartconfig.txt"), "chartconfig.txt");
     if (!parsed.ok) throw new Error("upstream chart config should parse");
