@@ -1,0 +1,313 @@
+import { describe, expect, it } from "vitest";
+import { gzipSync, strToU8, Zip, ZipDeflate, zipSync } from "fflate";
+import {
+  DEFAULT_LIMITS,
+  DecodeError,
+  decodeLines,
+  detectFormat,
+  type DecodedLine,
+  type DecodeOptions,
+  type DecodeSummary,
+} from "./decode.ts";
+
+const options: DecodeOptions = { file: "2024-06-01.json", ...DEFAULT_LIMITS };
+
+function decodeAll(bytes: Uint8Array, overrides: Partial<DecodeOptions> = {}) {
+  const lines: DecodedLine[] = [];
+  const generator = decodeLines(bytes, { ...options, ...overrides });
+  for (;;) {
+    const step = generator.next();
+    if (step.done) return { lines, summary: step.value satisfies DecodeSummary };
+    lines.push(step.value);
+  }
+}
+
+function decodeError(bytes: Uint8Array, overrides: Partial<DecodeOptions> = {}): DecodeError {
+  try {
+    decodeAll(bytes, overrides);
+  } catch (error) {
+    if (error instanceof DecodeError) return error;
+    throw error;
+  }
+  throw new Error("expected a DecodeError");
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
+}
+
+/** A zip written by fflate's streaming Zip, which uses data descriptors like streaming zip tools. */
+function streamedZip(name: string, content: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const zip = new Zip((error, data) => {
+    if (error) throw error;
+    parts.push(data);
+  });
+  const entry = new ZipDeflate(name);
+  zip.add(entry);
+  entry.push(content, true);
+  zip.end();
+  return concat(...parts);
+}
+
+const text = '{"a":1}\n{"b":2}\n{"c":3}\n';
+const expected = [
+  { line: 1, text: '{"a":1}' },
+  { line: 2, text: '{"b":2}' },
+  { line: 3, text: '{"c":3}' },
+];
+
+/** Many varied lines, so compressed chunks and decompressed chunks end mid-line. */
+const bigLines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ i, pad: "x".repeat(i % 97) }));
+const bigText = strToU8(bigLines.join("\n") + "\n");
+const bigExpected = bigLines.map((line, i) => ({ line: i + 1, text: line }));
+
+describe("detectFormat", () => {
+  it("reads gzip and zip magic numbers, and calls anything else plain", () => {
+    expect(detectFormat(gzipSync(strToU8(text)))).toBe("gzip");
+    expect(detectFormat(zipSync({ "a.json": strToU8(text) }))).toBe("zip");
+    expect(detectFormat(zipSync({}))).toBe("zip");
+    expect(detectFormat(strToU8(text))).toBe("plain");
+    expect(detectFormat(new Uint8Array(0))).toBe("plain");
+    expect(detectFormat(new Uint8Array([0x1f]))).toBe("plain");
+    expect(detectFormat(strToU8("PK is not a zip"))).toBe("plain");
+  });
+});
+
+describe("decodeLines", () => {
+  it("reads plain NDJSON", () => {
+    expect(decodeAll(strToU8(text))).toEqual({
+      lines: expected,
+      summary: { lines: 3, decompressedBytes: text.length },
+    });
+  });
+
+  it("reads gzip", () => {
+    expect(decodeAll(gzipSync(strToU8(text))).lines).toEqual(expected);
+  });
+
+  it("reads a large gzip whose chunks split lines", () => {
+    const { lines, summary } = decodeAll(gzipSync(bigText, { level: 1 }));
+    expect(lines).toEqual(bigExpected);
+    expect(summary).toEqual({ lines: bigLines.length, decompressedBytes: bigText.length });
+  });
+
+  it("reads concatenated gzip members as one file", () => {
+    const first = gzipSync(strToU8('{"a":1}\n{"b":'));
+    const second = gzipSync(strToU8('2}\n{"c":3}\n'));
+    expect(decodeAll(concat(first, second)).lines).toEqual(expected);
+  });
+
+  it("reads a zip holding one file", () => {
+    expect(decodeAll(zipSync({ "2024-06-01.json": strToU8(text) })).lines).toEqual(expected);
+    expect(decodeAll(zipSync({ "data.json": strToU8(text) }, { level: 0 })).lines).toEqual(expected);
+  });
+
+  it("reads a large zip written with data descriptors", () => {
+    expect(decodeAll(streamedZip("2024-06-01.json", bigText)).lines).toEqual(bigExpected);
+  });
+
+  it("does not count directory entries of a zip", () => {
+    const zip = zipSync({ "2024-06-01/": {}, "2024-06-01/data.json": strToU8(text) });
+    expect(decodeAll(zip).lines).toEqual(expected);
+  });
+
+  it("detects the format from the bytes, not the file name", () => {
+    expect(decodeAll(gzipSync(strToU8(text)), { file: "2024-06-01.json" }).lines).toEqual(expected);
+    expect(decodeAll(strToU8(text), { file: "2024-06-01.json.gz" }).lines).toEqual(expected);
+    expect(decodeAll(zipSync({ "a.json": strToU8(text) }), { file: "2024-06-01" }).lines).toEqual(expected);
+  });
+
+  it("reads a last line without a trailing newline", () => {
+    const { lines, summary } = decodeAll(strToU8('{"a":1}\n{"b":2}\n{"c":3}'));
+    expect(lines).toEqual(expected);
+    expect(summary.lines).toBe(3);
+    expect(decodeAll(gzipSync(strToU8('{"a":1}\n{"b":2}\n{"c":3}'))).lines).toEqual(expected);
+  });
+
+  it("drops the \\r of CRLF line endings", () => {
+    expect(decodeAll(strToU8('{"a":1}\r\n{"b":2}\r\n{"c":3}')).lines).toEqual(expected);
+  });
+
+  it("skips blank lines but counts them in line numbers", () => {
+    const { lines, summary } = decodeAll(strToU8('\n{"a":1}\n   \n\t\r\n\n{"b":2}\n\n'));
+    expect(lines).toEqual([
+      { line: 2, text: '{"a":1}' },
+      { line: 6, text: '{"b":2}' },
+    ]);
+    expect(summary.lines).toBe(7);
+  });
+
+  it("yields nothing for an empty file", () => {
+    expect(decodeAll(new Uint8Array(0))).toEqual({ lines: [], summary: { lines: 0, decompressedBytes: 0 } });
+    expect(decodeAll(gzipSync(new Uint8Array(0))).lines).toEqual([]);
+  });
+
+  it("keeps multi-byte UTF-8 characters split across chunks", () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `{"é${i}":"日本語${"ü".repeat(i % 13)}"}`);
+    const decoded = decodeAll(gzipSync(strToU8(lines.join("\n")), { level: 1 })).lines;
+    expect(decoded).toEqual(lines.map((line, i) => ({ line: i + 1, text: line })));
+  });
+
+  it("reports a line longer than maxLineBytes by its length and goes on", () => {
+    const long = "x".repeat(100);
+    const input = `{"a":1}\n${long}\n${"y".repeat(10)}\r\n${long}\r\n{"b":2}\n${long}`;
+    expect(decodeAll(strToU8(input), { maxLineBytes: 10 }).lines).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 2, tooLong: true, bytes: 100 },
+      { line: 3, text: "y".repeat(10) },
+      { line: 4, tooLong: true, bytes: 100 },
+      { line: 5, text: '{"b":2}' },
+      { line: 6, tooLong: true, bytes: 100 },
+    ]);
+  });
+
+  it("reports too-long lines that span many decompressed chunks", () => {
+    const long = "z".repeat(300_000);
+    const input = strToU8(`{"a":1}\n${long}\r\n{"b":2}\n`);
+    // Level 0 stores the data, so each 64 KiB compressed chunk yields its own decompressed chunk.
+    expect(decodeAll(gzipSync(input, { level: 0 }), { maxLineBytes: 1000 }).lines).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 2, tooLong: true, bytes: long.length },
+      { line: 3, text: '{"b":2}' },
+    ]);
+  });
+
+  it("returns a long line that spans many decompressed chunks", () => {
+    const long = `{"pad":"${"w".repeat(300_000)}"}`;
+    const input = strToU8(`{"a":1}\n${long}\n{"b":2}`);
+    expect(decodeAll(gzipSync(input, { level: 0 })).lines).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 2, text: long },
+      { line: 3, text: '{"b":2}' },
+    ]);
+  });
+
+  it("accepts a line of exactly maxLineBytes, also before \\r\\n", () => {
+    const lines = decodeAll(strToU8("1234567890\r\n1234567890\n12345678901\n"), { maxLineBytes: 10 }).lines;
+    expect(lines).toEqual([
+      { line: 1, text: "1234567890" },
+      { line: 2, text: "1234567890" },
+      { line: 3, tooLong: true, bytes: 11 },
+    ]);
+  });
+});
+
+describe("decodeLines errors", () => {
+  const gzipped = gzipSync(bigText);
+
+  it("names the file in DecodeError", () => {
+    const error = decodeError(gzipped.subarray(0, gzipped.length >> 1), { file: "cache/2024-06-01.gz" });
+    expect(error.file).toBe("cache/2024-06-01.gz");
+    expect(error.message).toMatch(/^cache\/2024-06-01\.gz: gzip data is corrupt or truncated/);
+    expect(error.name).toBe("DecodeError");
+  });
+
+  it("rejects gzip cut in half", () => {
+    expect(decodeError(gzipped.subarray(0, gzipped.length >> 1)).message).toMatch(
+      /gzip data is corrupt or truncated/,
+    );
+  });
+
+  it("rejects gzip cut anywhere in its last bytes, trailer included", () => {
+    for (let cut = 1; cut <= 12; cut++) {
+      expect(decodeError(gzipped.subarray(0, gzipped.length - cut)).message, `cut ${cut}`).toMatch(
+        /gzip data is (corrupt or )?truncated/,
+      );
+    }
+  });
+
+  it("rejects gzip cut inside its header", () => {
+    expect(decodeError(gzipped.subarray(0, 2)).message).toMatch(/gzip data is truncated/);
+    expect(decodeError(gzipped.subarray(0, 10)).message).toMatch(/gzip data is (corrupt or )?truncated/);
+  });
+
+  it("rejects gzip whose CRC-32 does not match", () => {
+    const flipped = gzipped.slice();
+    flipped[flipped.length - 6] = (flipped[flipped.length - 6] ?? 0) ^ 0xff;
+    expect(decodeError(flipped).message).toBe(
+      "2024-06-01.json: gzip data is corrupt or truncated (CRC-32 mismatch)",
+    );
+  });
+
+  it("rejects gzip with flipped bits in its compressed data", () => {
+    const small = gzipSync(strToU8(text), { level: 0 });
+    const flipped = small.slice();
+    flipped[small.length - 12] = (flipped[small.length - 12] ?? 0) ^ 0x01;
+    expect(decodeError(flipped).message).toMatch(/CRC-32 mismatch/);
+  });
+
+  it("rejects a bad member of concatenated gzip", () => {
+    const first = gzipSync(strToU8('{"a":1}\n'));
+    first[first.length - 8] = (first[first.length - 8] ?? 0) ^ 0xff;
+    expect(decodeError(concat(first, gzipSync(strToU8('{"b":2}\n')))).message).toMatch(/CRC-32 mismatch/);
+  });
+
+  it("rejects gzip followed by garbage", () => {
+    expect(decodeError(concat(gzipSync(strToU8(text)), strToU8("garbage"))).message).toMatch(
+      /gzip data is corrupt or truncated/,
+    );
+    expect(decodeError(concat(gzipSync(strToU8(text)), new Uint8Array(2))).message).toMatch(
+      /gzip data is corrupt or truncated/,
+    );
+  });
+
+  it("rejects a zip with no files", () => {
+    expect(decodeError(zipSync({})).message).toBe(
+      "2024-06-01.json: zip holds 0 files; expected exactly one NDJSON file",
+    );
+    expect(decodeError(zipSync({ "empty/": {} })).message).toMatch(/zip holds 0 files/);
+  });
+
+  it("rejects a zip with two files, before yielding any line", () => {
+    const zip = zipSync({ "a.json": strToU8(text), "b.json": strToU8(text) });
+    const generator = decodeLines(zip, options);
+    expect(() => generator.next()).toThrow(
+      new DecodeError(
+        options.file,
+        'zip holds 2 files ("a.json", "b.json"); expected exactly one NDJSON file',
+      ),
+    );
+  });
+
+  it("rejects a truncated zip", () => {
+    const zip = zipSync({ "a.json": bigText });
+    expect(decodeError(zip.subarray(0, zip.length >> 1)).message).toMatch(/zip data is corrupt or truncated/);
+  });
+
+  it("rejects a zip entry that does not inflate to the size in the central directory", () => {
+    const zip = zipSync({ "a.json": strToU8(text) }, { level: 0 });
+    const shortened = zip.slice();
+    shortened[18] = 1; // the local header's compressed size: the stored entry now ends after one byte
+    expect(decodeError(shortened).message).toBe(
+      `2024-06-01.json: zip entry "a.json" is corrupt or truncated (1 bytes, expected ${text.length})`,
+    );
+  });
+
+  it("stops when decompressed bytes pass the limit", () => {
+    const bomb = gzipSync(strToU8(`${" ".repeat(1000)}\n`.repeat(2000)));
+    expect(bomb.length).toBeLessThan(20_000);
+    expect(decodeError(bomb, { maxDecompressedBytes: 100_000 }).message).toBe(
+      "2024-06-01.json: holds more than 100000 bytes of text, the limit for one day",
+    );
+    const zipBomb = zipSync({ "a.json": strToU8(`${" ".repeat(1000)}\n`.repeat(2000)) });
+    expect(decodeError(zipBomb, { maxDecompressedBytes: 100_000 }).message).toMatch(/more than 100000 bytes/);
+  });
+
+  it("rejects text that is not UTF-8", () => {
+    const bytes = concat(strToU8('{"a":1}\n{"b":"'), new Uint8Array([0xff, 0xfe]), strToU8('"}\n'));
+    expect(decodeError(bytes).message).toBe("2024-06-01.json: line 2 is not valid UTF-8");
+  });
+});
+
+describe("DEFAULT_LIMITS", () => {
+  it("allows 1 MiB lines and 2 GiB days", () => {
+    expect(DEFAULT_LIMITS).toEqual({ maxLineBytes: 1_048_576, maxDecompressedBytes: 2_147_483_648 });
+  });
+});

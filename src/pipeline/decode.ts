@@ -1,0 +1,353 @@
+// Decode: the bytes of one day's file → its lines, one at a time.
+//
+// A day file is NDJSON (one report per line), stored gzip-compressed, as a zip
+// holding exactly one file, or as plain text (what telemetry.go.dev serves at
+// /data/YYYY-MM-DD). The format is read from the bytes, never from the name,
+// because cached and downloaded files are named by date, not by encoding.
+//
+// Decompression streams: compressed input is pushed in chunks and each
+// decompressed chunk is split into lines as it arrives, so only the current
+// partial line is ever held, never the whole day's text.
+
+import { Gunzip, Unzip, UnzipInflate, unzipSync } from "fflate";
+
+export type DayFileFormat = "gzip" | "zip" | "plain";
+
+export interface DecodeOptions {
+  /** Name of the file or URL, for error messages. */
+  file: string;
+  /** Longest line, in bytes without its line ending, that is returned as text. */
+  maxLineBytes: number;
+  /** Stop with a DecodeError once decompression has produced more bytes than this. */
+  maxDecompressedBytes: number;
+}
+
+/** A non-blank line of the file, or the length of a line too long to return. */
+export type DecodedLine = { line: number; text: string } | { line: number; tooLong: true; bytes: number };
+
+/** What decodeLines returns once every line has been yielded. */
+export interface DecodeSummary {
+  /** Lines in the file, blank ones included (a final line ending does not start another line). */
+  lines: number;
+  /** Bytes after decompression (the input's length for plain text). */
+  decompressedBytes: number;
+}
+
+/**
+ * Limits for real day files. A report is one install's counters for one week:
+ * a few kilobytes, tens with long stack counters, so a line above 1 MiB is not
+ * a report we could use and is not worth holding. A day of uploads is tens of
+ * megabytes of text; 2 GiB leaves two orders of magnitude of growth while
+ * stopping a decompression bomb (or a wrongly fetched file) long before it
+ * exhausts the machine. It also keeps sizes below 2^32, where gzip's size
+ * check wraps around.
+ */
+export const DEFAULT_LIMITS = {
+  maxLineBytes: 1024 ** 2,
+  maxDecompressedBytes: 2 * 1024 ** 3,
+} as const satisfies Omit<DecodeOptions, "file">;
+
+/** The file cannot be read as a whole; the caller fails the day. */
+export class DecodeError extends Error {
+  readonly file: string;
+
+  constructor(file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = "DecodeError";
+    this.file = file;
+  }
+}
+
+/** Compressed input is pushed to fflate in chunks of this size. */
+const CHUNK_BYTES = 64 * 1024;
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/** The format of a day file, from its first bytes. */
+export function detectFormat(bytes: Uint8Array): DayFileFormat {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return "gzip";
+  // A local file header, or the end-of-central-directory record of an empty zip.
+  if (
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    (bytes[2] === 0x03 || bytes[2] === 0x05) &&
+    bytes[3] === bytes[2] + 1
+  ) {
+    return "zip";
+  }
+  return "plain";
+}
+
+/**
+ * The lines of a day file, numbered from 1, decompressing as it goes.
+ *
+ * Blank (whitespace-only) lines are counted but not yielded; a `\r\n` ending is
+ * read as `\n`. A line longer than `maxLineBytes` is yielded as `tooLong` with
+ * its length, and its bytes are skipped rather than buffered.
+ *
+ * Throws DecodeError when the file cannot be trusted as a whole: corrupt or
+ * truncated gzip (every member's CRC-32 and size are checked), a zip without
+ * exactly one file, more than `maxDecompressedBytes` of output, or text that is
+ * not UTF-8. Lines yielded before the error belong to a failed day.
+ *
+ * Returns a DecodeSummary, which `for … of` discards; call `next()` to keep it.
+ */
+export function* decodeLines(
+  bytes: Uint8Array,
+  options: DecodeOptions,
+): Generator<DecodedLine, DecodeSummary, undefined> {
+  const { file, maxLineBytes, maxDecompressedBytes } = options;
+  const format = detectFormat(bytes);
+  const chunks =
+    format === "gzip" ? gunzipChunks(bytes, file) : format === "zip" ? unzipChunks(bytes, file) : [bytes];
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+  let decompressedBytes = 0;
+  let lineNumber = 0;
+  // The start of the current line when it spans chunks; room for the limit plus a "\r".
+  let carry = new Uint8Array(Math.min(maxLineBytes + 1, CHUNK_BYTES));
+  let carryLength = 0;
+  // Once the current line outgrows the limit its bytes are only counted.
+  let skipping = false;
+  let skippedBytes = 0;
+  let skippedLastByte = 0;
+
+  function textOf(lineBytes: Uint8Array): string {
+    try {
+      return utf8.decode(lineBytes);
+    } catch {
+      throw new DecodeError(file, `line ${lineNumber} is not valid UTF-8`);
+    }
+  }
+
+  function append(piece: Uint8Array): void {
+    if (skipping) {
+      skippedBytes += piece.length;
+      skippedLastByte = piece.length > 0 ? (piece[piece.length - 1] ?? 0) : skippedLastByte;
+      return;
+    }
+    const length = carryLength + piece.length;
+    if (length > maxLineBytes + 1) {
+      skipping = true;
+      skippedBytes = length;
+      skippedLastByte = piece.length > 0 ? (piece[piece.length - 1] ?? 0) : (carry[carryLength - 1] ?? 0);
+      carryLength = 0;
+      return;
+    }
+    if (length > carry.length) {
+      const grown = new Uint8Array(Math.min(maxLineBytes + 1, Math.max(length, carry.length * 2)));
+      grown.set(carry.subarray(0, carryLength));
+      carry = grown;
+    }
+    carry.set(piece, carryLength);
+    carryLength = length;
+  }
+
+  /** Ends the current line, whose last piece is `last`; undefined for a blank line. */
+  function finishLine(last: Uint8Array): DecodedLine | undefined {
+    lineNumber++;
+    let lineBytes = last;
+    if (carryLength > 0 || skipping) {
+      append(last);
+      lineBytes = carry.subarray(0, carryLength);
+      carryLength = 0;
+    }
+    if (skipping) {
+      skipping = false;
+      const bytes = skippedLastByte === CARRIAGE_RETURN ? skippedBytes - 1 : skippedBytes;
+      return { line: lineNumber, tooLong: true, bytes };
+    }
+    let length = lineBytes.length;
+    if (length > 0 && lineBytes[length - 1] === CARRIAGE_RETURN) length--;
+    if (length > maxLineBytes) return { line: lineNumber, tooLong: true, bytes: length };
+    if (isBlank(lineBytes, length)) return undefined;
+    return { line: lineNumber, text: textOf(lineBytes.subarray(0, length)) };
+  }
+
+  for (const chunk of chunks) {
+    decompressedBytes += chunk.length;
+    if (decompressedBytes > maxDecompressedBytes) {
+      throw new DecodeError(
+        file,
+        `holds more than ${maxDecompressedBytes} bytes of text, the limit for one day`,
+      );
+    }
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        append(chunk.subarray(start));
+        break;
+      }
+      const decoded = finishLine(chunk.subarray(start, newline));
+      if (decoded !== undefined) yield decoded;
+      start = newline + 1;
+    }
+  }
+  if (carryLength > 0 || skipping) {
+    const decoded = finishLine(new Uint8Array(0));
+    if (decoded !== undefined) yield decoded;
+  }
+  return { lines: lineNumber, decompressedBytes };
+}
+
+/** True when the first `length` bytes are all ASCII whitespace. */
+function isBlank(lineBytes: Uint8Array, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    const byte = lineBytes[i];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0b && byte !== 0x0c) return false;
+  }
+  return true;
+}
+
+/**
+ * The decompressed chunks of a gzip file, which may hold several members (as
+ * `cat a.gz b.gz` makes). fflate checks the deflate data but not the member
+ * trailers, so each member's CRC-32 and size are checked here against its
+ * 8-byte trailer: this is what catches a file cut short at a block boundary,
+ * flipped bits that still inflate, and trailing garbage.
+ */
+function* gunzipChunks(bytes: Uint8Array, file: string): Generator<Uint8Array, void, undefined> {
+  const ready: Uint8Array[] = [];
+  let memberStart = 0;
+  let memberCrc = 0;
+  let memberSize = 0;
+  let trailerProblem: string | undefined;
+
+  /** Why the member ending at `end` (just past its trailer) is bad, if it is. */
+  function checkMember(end: number): string | undefined {
+    const trailer = end - 8;
+    // A member is at least a 10-byte header, a deflate block and the trailer.
+    if (trailer < memberStart + 10) return "gzip data is truncated";
+    if (readUint32LE(bytes, trailer) !== memberCrc)
+      return "gzip data is corrupt or truncated (CRC-32 mismatch)";
+    if (readUint32LE(bytes, trailer + 4) !== memberSize % 2 ** 32) {
+      return "gzip data is corrupt or truncated (size mismatch)";
+    }
+    return undefined;
+  }
+
+  const gunzip = new Gunzip();
+  gunzip.ondata = (data) => {
+    ready.push(data);
+    memberCrc = crc32(memberCrc, data);
+    memberSize += data.length;
+  };
+  gunzip.onmember = (offset) => {
+    trailerProblem ??= checkMember(offset);
+    memberStart = offset;
+    memberCrc = 0;
+    memberSize = 0;
+  };
+  for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
+    const end = Math.min(offset + CHUNK_BYTES, bytes.length);
+    try {
+      gunzip.push(bytes.subarray(offset, end), end === bytes.length);
+    } catch (error) {
+      throw new DecodeError(file, `gzip data is corrupt or truncated (${messageOf(error)})`);
+    }
+    if (trailerProblem !== undefined) throw new DecodeError(file, trailerProblem);
+    yield* ready.splice(0);
+  }
+  const problem = checkMember(bytes.length);
+  if (problem !== undefined) throw new DecodeError(file, problem);
+}
+
+/**
+ * The decompressed chunks of the one file in a zip. The central directory is
+ * read first (fflate's unzipSync with a filter that extracts nothing), so a zip
+ * with no file or several fails before any line is yielded; directory entries
+ * do not count. The entry's size from the central directory is checked at the
+ * end. Its CRC-32 is not: fflate's streaming unzip does not expose it, and the
+ * deflate data and size checks already catch truncation.
+ */
+function* unzipChunks(bytes: Uint8Array, file: string): Generator<Uint8Array, void, undefined> {
+  const entries: { name: string; originalSize: number }[] = [];
+  try {
+    unzipSync(bytes, {
+      filter: (entry) => {
+        if (!entry.name.endsWith("/")) entries.push({ name: entry.name, originalSize: entry.originalSize });
+        return false;
+      },
+    });
+  } catch (error) {
+    throw new DecodeError(file, `zip data is corrupt or truncated (${messageOf(error)})`);
+  }
+  const entry = entries[0];
+  if (entry === undefined || entries.length > 1) {
+    const names = entries.slice(0, 3).map((each) => JSON.stringify(each.name));
+    const listed = entries.length === 0 ? "" : ` (${names.join(", ")}${entries.length > 3 ? ", …" : ""})`;
+    throw new DecodeError(
+      file,
+      `zip holds ${entries.length} files${listed}; expected exactly one NDJSON file`,
+    );
+  }
+
+  const ready: Uint8Array[] = [];
+  let failure: string | undefined;
+  let finished = false;
+  let size = 0;
+  const unzip = new Unzip((found) => {
+    if (found.name !== entry.name) return;
+    found.ondata = (error, data, final) => {
+      if (error !== null) {
+        failure ??= error.message;
+        return;
+      }
+      ready.push(data);
+      size += data.length;
+      finished ||= final;
+    };
+    found.start();
+  });
+  unzip.register(UnzipInflate);
+  for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
+    const end = Math.min(offset + CHUNK_BYTES, bytes.length);
+    try {
+      unzip.push(bytes.subarray(offset, end), end === bytes.length);
+    } catch (error) {
+      failure ??= messageOf(error);
+    }
+    if (failure !== undefined)
+      throw new DecodeError(file, `zip entry ${JSON.stringify(entry.name)} is corrupt (${failure})`);
+    yield* ready.splice(0);
+  }
+  if (!finished || size !== entry.originalSize) {
+    throw new DecodeError(
+      file,
+      `zip entry ${JSON.stringify(entry.name)} is corrupt or truncated (${size} bytes, expected ${entry.originalSize})`,
+    );
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function readUint32LE(bytes: Uint8Array, offset: number): number {
+  return (
+    ((bytes[offset] ?? 0) |
+      ((bytes[offset + 1] ?? 0) << 8) |
+      ((bytes[offset + 2] ?? 0) << 16) |
+      ((bytes[offset + 3] ?? 0) << 24)) >>>
+    0
+  );
+}
+
+const CRC32_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let bit = 0; bit < 8; bit++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+})();
+
+/** CRC-32 (the gzip and zip checksum) of `data`, continuing from `crc`. */
+function crc32(crc: number, data: Uint8Array): number {
+  let c = ~crc;
+  for (let i = 0; i < data.length; i++) c = (CRC32_TABLE[(c ^ (data[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
+  return ~c >>> 0;
+}
