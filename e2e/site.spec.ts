@@ -1,0 +1,402 @@
+// Browser tests of the built site (dist/, served by `astro preview`; run
+// `npx astro build` first). Charts are found through public/data/index.json at
+// test time, so the tests hold for whatever data the site was built from.
+
+import { expect, test, type Page } from "@playwright/test";
+import { csvParse } from "d3-dsv";
+import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { CSV_COLUMNS, type ChartEntry, type ChartFile, type SiteIndex } from "../src/pipeline/types.ts";
+import { FEATURED_CHARTS } from "../src/site/config.ts";
+
+const DATA_DIR = "public/data";
+const DIST_DIR = "dist";
+const SCREENSHOTS = "test-results/screenshots";
+const BASE = (process.env.COUNTERSIGHT_BASE ?? "/").replace(/\/?$/, "/");
+
+const index = JSON.parse(readFileSync(join(DATA_DIR, "index.json"), "utf8")) as SiteIndex;
+const chartFile = (entry: ChartEntry): ChartFile =>
+  JSON.parse(readFileSync(join(DATA_DIR, entry.json), "utf8")) as ChartFile;
+
+const url = (path: string): string => BASE + path.replace(/^\//, "");
+const chartUrl = (entry: ChartEntry): string => url(`charts/${encodeURIComponent(entry.id)}/`);
+
+/** A configured partition chart with rows in its latest week and 4 weeks (go/mode when present). */
+const partitionChart: ChartEntry = (() => {
+  const candidates = index.charts.filter((c) => !c.builtin && c.type === "partition");
+  const hasRows = (entry: ChartEntry): boolean => {
+    const file = chartFile(entry);
+    return (["latest7", "latest28"] as const).every((key) =>
+      file.rows.some(
+        (r) => r.window_start === file.windows[key].start && r.window_end === file.windows[key].end,
+      ),
+    );
+  };
+  const chart =
+    candidates.find((c) => c.name === "go/mode" && hasRows(c)) ??
+    candidates.find(hasRows) ??
+    index.charts.find(hasRows);
+  if (!chart) throw new Error("index.json has no chart with rows in the latest windows");
+  return chart;
+})();
+const builtinChart = index.charts.find((c) => c.builtin);
+const stackChart = index.charts.find((c) => c.type === "stack");
+const program = index.programs[0];
+
+/** Collects console errors, page errors and dialogs (a dialog means data was run as script). */
+function watch(page: Page, { allow404 = false } = {}): () => void {
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    if (allow404 && message.text().includes("status of 404")) return;
+    problems.push(`console error: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("dialog", (dialog) => {
+    problems.push(`dialog opened: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  return () => expect(problems).toEqual([]);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Cells of the table a page script keeps up to date (data-table="name"), as text. */
+async function tableRows(page: Page, name: string): Promise<string[][]> {
+  return page
+    .locator(`[data-table="${name}"] tbody tr`)
+    .evaluateAll((rows) =>
+      rows.map((row) => [...row.children].map((cell) => cell.textContent?.trim() ?? "")),
+    );
+}
+
+async function tableHeader(page: Page, name: string): Promise<string[]> {
+  return page.locator(`[data-table="${name}"] thead th`).allTextContents();
+}
+
+const bars = (page: Page) => page.locator('[data-chart="bars"] svg');
+
+// ---------------------------------------------------------------------------
+
+const pageKinds: { name: string; path: string; ready?: string; allow404?: boolean }[] = [
+  { name: "home", path: url(""), ready: "[data-participation] svg" },
+  { name: "charts", path: url("charts/") },
+  { name: "chart-partition", path: chartUrl(partitionChart), ready: '[data-chart="bars"] svg' },
+  ...(builtinChart
+    ? [{ name: "chart-builtin", path: chartUrl(builtinChart), ready: '[data-chart="lines"] svg' }]
+    : []),
+  ...(stackChart
+    ? [{ name: "chart-stack", path: chartUrl(stackChart), ready: '[data-table="stacks"]' }]
+    : []),
+  ...(program ? [{ name: "program", path: url(`programs/${encodeURIComponent(program.id)}/`) }] : []),
+  { name: "programs", path: url("programs/") },
+  { name: "data", path: url("data/") },
+  { name: "config", path: url("config/") },
+  { name: "about", path: url("about/") },
+  { name: "404", path: url("no-such-page/"), allow404: true },
+];
+
+test.describe("every page kind", () => {
+  for (const kind of pageKinds) {
+    test(`${kind.name} loads without console errors`, async ({ page }) => {
+      const check = watch(page, { allow404: kind.allow404 });
+      const response = await page.goto(kind.path);
+      expect(response?.status()).toBe(kind.allow404 ? 404 : 200);
+      await expect(page.locator("h1")).toBeVisible();
+      if (kind.ready) await expect(page.locator(kind.ready).first()).toBeVisible();
+      await page.waitForLoadState("networkidle");
+      await screenshot(page, kind.name);
+      check();
+    });
+  }
+});
+
+test("the home page draws a featured chart", async ({ page }) => {
+  const check = watch(page);
+  await page.goto(url(""));
+  const featured = FEATURED_CHARTS.some((f) =>
+    index.charts.some((c) => c.program === f.program && c.name === f.name),
+  );
+  const chart = featured
+    ? page.locator('[data-featured] svg[role="img"]')
+    : page.locator("[data-participation] svg");
+  await expect(chart.first()).toBeVisible();
+  await expect(page.locator('[data-participation] svg[role="img"]')).toBeVisible();
+  check();
+});
+
+test("a chart page fetches only its own chart JSON", async ({ page }) => {
+  const dataRequests: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith(url("data/"))) dataRequests.push(path);
+  });
+  await page.goto(chartUrl(partitionChart));
+  await expect(bars(page)).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  expect(dataRequests).toEqual([url(`data/${partitionChart.json}`)]);
+});
+
+test("the window selector and the share/reports switch change the chart and the table", async ({ page }) => {
+  const check = watch(page);
+  const file = chartFile(partitionChart);
+  await page.goto(chartUrl(partitionChart));
+  await expect(bars(page)).toBeVisible();
+  const before = { label: await bars(page).getAttribute("aria-label"), rows: await tableRows(page, "share") };
+  expect(before.label).toContain("Latest week");
+
+  await page.getByRole("radio", { name: /Latest 4 weeks/ }).check();
+  await expect(page.locator('[data-table="share"] caption')).toContainText("Latest 4 weeks");
+  await expect(page.locator('[data-chart="bars"]')).toHaveAttribute("data-window", "latest28");
+  await expect(bars(page)).toHaveAttribute("aria-label", /Latest 4 weeks/);
+  const latest28 = file.rows.filter(
+    (r) => r.window_start === file.windows.latest28.start && r.window_end === file.windows.latest28.end,
+  );
+  expect(await tableRows(page, "share")).toHaveLength(latest28.length);
+  expect(page.url()).toContain("window=latest28");
+  await expect(page.locator("[data-window-heading]")).toContainText(file.windows.latest28.start);
+
+  expect(await tableHeader(page, "share")).toEqual([
+    "Bucket",
+    "Share",
+    "95% interval",
+    "Reports",
+    "Eligible reports",
+  ]);
+  await page.getByRole("radio", { name: "Reports" }).check();
+  await expect(page.locator('[data-chart="bars"]')).toHaveAttribute("data-view", "counts");
+  await expect(bars(page)).toHaveAttribute("aria-label", /^Reports per bucket/);
+  expect(await tableHeader(page, "share")).toEqual([
+    "Bucket",
+    "Reports",
+    "Counter total",
+    "Eligible reports",
+    "Share",
+  ]);
+  expect(page.url()).toContain("view=counts");
+  expect(await tableRows(page, "share")).not.toEqual(before.rows);
+  check();
+});
+
+test("the permalink restores window and view", async ({ page }) => {
+  const check = watch(page);
+  await page.goto(`${chartUrl(partitionChart)}?window=all&view=counts`);
+  await expect(bars(page)).toBeVisible();
+  await expect(page.getByRole("radio", { name: /Whole range/ })).toBeChecked();
+  await expect(page.getByRole("radio", { name: "Reports" })).toBeChecked();
+  await expect(page.locator('[data-chart="bars"]')).toHaveAttribute("data-window", "all");
+  await expect(page.locator('[data-table="share"] caption')).toContainText("Whole range");
+  expect((await tableHeader(page, "share"))[1]).toBe("Reports");
+  await expect(page.locator("[data-permalink]")).toHaveAttribute("href", /\?window=all&view=counts$/);
+
+  // A permalink taken from the page after changing the view restores it too.
+  await page.getByRole("radio", { name: /Latest 4 weeks/ }).check();
+  await page.getByRole("radio", { name: "Share" }).check();
+  const permalink = await page.locator("[data-permalink]").getAttribute("href");
+  expect(permalink).toMatch(/\?window=latest28$/);
+  await page.goto(new URL(permalink ?? "", page.url()).href);
+  await expect(page.getByRole("radio", { name: /Latest 4 weeks/ })).toBeChecked();
+  await expect(page.getByRole("radio", { name: "Share" })).toBeChecked();
+  check();
+});
+
+test("the CSV download has the documented header and the numbers in the table", async ({ page }) => {
+  const check = watch(page);
+  const file = chartFile(partitionChart);
+  await page.goto(`${chartUrl(partitionChart)}?window=latest28&view=counts`);
+  await expect(bars(page)).toBeVisible();
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator('[data-download="csv"]').click(),
+  ]);
+  expect(download.suggestedFilename()).toBe(`${partitionChart.id}-latest28.csv`);
+  const csv = readFileSync((await download.path()) ?? "", "utf8");
+  expect(csv.split("\n")[0]).toBe(CSV_COLUMNS.join(","));
+
+  const rows = csvParse(csv);
+  const table = await tableRows(page, "share");
+  expect(rows).toHaveLength(table.length);
+  const header = await tableHeader(page, "share");
+  const reportsColumn = header.indexOf("Reports");
+  rows.forEach((row, i) => {
+    expect(row.bucket).toBe(table[i]?.[0]);
+    expect(row.reports).toBe(table[i]?.[reportsColumn]?.replace(/,/g, ""));
+    expect(row.window_start).toBe(file.windows.latest28.start);
+    expect(row.window_end).toBe(file.windows.latest28.end);
+    expect(row.program).toBe(file.program);
+    expect(row.chart).toBe(file.name);
+  });
+  check();
+});
+
+test("table rows are focusable and point at their bar", async ({ page }) => {
+  await page.goto(chartUrl(partitionChart));
+  await expect(bars(page)).toBeVisible();
+  const firstRow = page.locator('[data-table="share"] tbody tr').first();
+  await firstRow.focus();
+  await expect(firstRow).toBeFocused();
+  await expect(page.locator('[data-chart="bars"] rect.bar-focus')).toHaveCount(1);
+  await expect(bars(page)).toHaveAttribute("role", "img");
+});
+
+test("the filter box narrows the list of charts", async ({ page }) => {
+  const check = watch(page);
+  await page.goto(url("charts/"));
+  const items = page.locator("[data-filter-text]");
+  const visible = page.locator("[data-filter-text]:visible");
+  await expect(items).toHaveCount(index.charts.length);
+  await expect(visible).toHaveCount(index.charts.length);
+  const box = page.getByRole("searchbox", { name: "Filter charts" });
+
+  await box.fill(partitionChart.name);
+  const expected = index.charts.filter((c) =>
+    `${c.title} ${c.name} ${c.program}`.toLowerCase().includes(partitionChart.name.toLowerCase()),
+  ).length;
+  await expect(visible).toHaveCount(expected);
+  expect(expected).toBeLessThan(index.charts.length);
+  await expect(
+    page.locator("[data-filter-text]:visible a", { hasText: partitionChart.title }).first(),
+  ).toBeVisible();
+
+  await box.fill("no chart is called this");
+  await expect(visible).toHaveCount(0);
+  await box.fill("");
+  await expect(visible).toHaveCount(index.charts.length);
+  check();
+});
+
+test("the theme toggle switches theme and remembers it", async ({ page }) => {
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.goto(url("about/"));
+  const toggle = page.locator("[data-theme-toggle]");
+  await expect(toggle).toBeVisible();
+  await toggle.click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  expect(background).not.toBe("rgb(255, 255, 255)");
+});
+
+test("strings from the data render as text, never as markup or script", async ({ page }) => {
+  const hostile = index.charts.find((entry) => {
+    const file = chartFile(entry);
+    return [file.title, file.description, ...file.buckets, ...file.issues].some((s) =>
+      /[<>]|javascript:/i.test(s),
+    );
+  });
+  test.skip(!hostile, "the data has no strings with markup in them");
+  if (!hostile) return;
+  const file = chartFile(hostile);
+  const check = watch(page);
+  await page.goto(chartUrl(hostile));
+  await expect(page.locator("h1")).toContainText(file.title);
+  if (file.description) await expect(page.locator(".lede")).toContainText(file.description);
+  const markupBucket = file.buckets.find((b) => /[<>]/.test(b));
+  if (markupBucket) {
+    await expect(
+      page.locator('[data-table="share"] tbody th', { hasText: markupBucket }).first(),
+    ).toBeVisible();
+  }
+  await expect(page.locator("main img, main script:not([src])")).toHaveCount(0);
+  await expect(page.locator('a[href^="javascript:" i]')).toHaveCount(0);
+  await page.goto(url("config/"));
+  await page.goto(url("charts/"));
+  check();
+});
+
+test("phone width: no horizontal scrolling of the page", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [name, path] of [
+    ["home-phone", url("")],
+    ["chart-phone", chartUrl(partitionChart)],
+  ] as const) {
+    await page.goto(path);
+    await page.waitForLoadState("networkidle");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${name} overflows by ${overflow}px`).toBeLessThanOrEqual(0);
+    await screenshot(page, name);
+  }
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("chart pages show their numbers in tables", async ({ page }) => {
+    const file = chartFile(partitionChart);
+    const latest7 = file.rows.filter(
+      (r) => r.window_start === file.windows.latest7.start && r.window_end === file.windows.latest7.end,
+    );
+    await page.goto(chartUrl(partitionChart));
+    await expect(page.locator('[data-table="share"] table')).toBeVisible();
+    await expect(page.locator('[data-table="share"] tbody tr')).toHaveCount(latest7.length);
+    await expect(page.locator('[data-table="weekly"] table')).toBeVisible();
+    await expect(page.locator("form[data-controls]")).toBeHidden();
+    await screenshot(page, "chart-partition-nojs");
+  });
+
+  test("stack charts list their stacks as text", async ({ page }) => {
+    test.skip(!stackChart, "the data has no stack chart");
+    if (!stackChart) return;
+    const stacks = chartFile(stackChart).stacks.latest7 ?? [];
+    await page.goto(chartUrl(stackChart));
+    await expect(page.locator('[data-table="stacks"] tbody tr')).toHaveCount(stacks.length);
+    if (stacks[0]) {
+      await expect(page.locator('[data-table="stacks"] pre').first()).toHaveText(stacks[0].frames.join("\n"));
+    }
+  });
+
+  test("the home, list, program and data pages work", async ({ page }) => {
+    await page.goto(url(""));
+    await expect(page.locator("main table").first()).toBeVisible();
+    await page.goto(url("charts/"));
+    await expect(page.locator("[data-filter-text]:visible")).toHaveCount(index.charts.length);
+    await expect(page.locator("main svg").first()).toBeVisible();
+    if (program) {
+      await page.goto(url(`programs/${encodeURIComponent(program.id)}/`));
+      await expect(page.locator("main table").first()).toBeVisible();
+    }
+    await page.goto(url("data/"));
+    await expect(page.locator("main table")).toHaveCount(2);
+    await page.getByRole("link", { name: "About" }).first().click();
+    await expect(page).toHaveURL(new RegExp(`${url("about/")}$`));
+  });
+});
+
+test("the built HTML has no inline scripts, event handlers or javascript: URLs", () => {
+  const htmlFiles = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return htmlFiles(path);
+      return name.endsWith(".html") ? [path] : [];
+    });
+  const files = htmlFiles(DIST_DIR);
+  expect(files.length).toBeGreaterThan(index.charts.length);
+  const tag = /<([a-zA-Z][\w-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*\/?>/g;
+  const attribute = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g;
+  const problems: string[] = [];
+  for (const file of files) {
+    const html = readFileSync(file, "utf8");
+    for (const [, name = "", attributes = ""] of html.matchAll(tag)) {
+      const attrs = new Map(
+        [...attributes.matchAll(attribute)].map(([, key = "", a, b, c]) => [
+          key.toLowerCase(),
+          a ?? b ?? c ?? "",
+        ]),
+      );
+      if (name.toLowerCase() === "script" && attrs.get("type") !== "application/json" && !attrs.has("src")) {
+        problems.push(`${file}: inline <script>`);
+      }
+      for (const [key, value] of attrs) {
+        if (key.startsWith("on")) problems.push(`${file}: event handler ${key} on <${name}>`);
+        if (["href", "src", "action", "formaction"].includes(key) && /^\s*javascript:/i.test(value)) {
+          problems.push(`${file}: javascript: URL in ${key} of <${name}>`);
+        }
+      }
+    }
+  }
+  expect(problems).toEqual([]);
+});

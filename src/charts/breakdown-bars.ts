@@ -1,0 +1,82 @@
+// A breakdown of one window by a report dimension (GOOS, GOARCH, Go version):
+// for each dimension value, distinct reports per bucket, stacked.
+
+import { barX, plot, pointerY, ruleX, tip } from "@observablehq/plot";
+import type { Breakdown } from "../pipeline/types.ts";
+import { breakdownValues } from "../site/chart-view.ts";
+import { formatCount } from "../site/format.ts";
+import {
+  PLOT_STYLE,
+  asImage,
+  bucketColors,
+  labelBudget,
+  labelMargin,
+  titleTicks,
+  truncate,
+} from "./common.ts";
+
+export interface BreakdownBarsOptions {
+  breakdown: Breakdown;
+  /** Colour order. */
+  buckets: readonly string[];
+  /** Buckets to draw (default: all in the breakdown). */
+  shown?: readonly string[];
+  width: number;
+  /** At most this many dimension values are drawn (the table has them all). */
+  maxValues?: number;
+}
+
+interface Segment {
+  bucket: string;
+  value: string;
+  reports: number;
+}
+
+export function breakdownBars({
+  breakdown,
+  buckets,
+  shown,
+  width,
+  maxValues = 12,
+}: BreakdownBarsOptions): SVGSVGElement {
+  const values = breakdownValues(breakdown).slice(0, maxValues);
+  const drawnValues = new Set(values);
+  const order = [...buckets, ...Object.keys(breakdown.counts).filter((b) => !buckets.includes(b))];
+  const drawnBuckets = order.filter((bucket) =>
+    shown ? shown.includes(bucket) : bucket in breakdown.counts,
+  );
+  const segments: Segment[] = drawnBuckets.flatMap((bucket) =>
+    Object.entries(breakdown.counts[bucket] ?? {})
+      .filter(([value]) => drawnValues.has(value))
+      .map(([value, reports]) => ({ bucket, value, reports })),
+  );
+  const maxChars = labelBudget(width);
+  const node = plot({
+    width,
+    height: 40 + 24 * Math.max(1, values.length),
+    marginLeft: labelMargin(values, maxChars),
+    marginRight: 24,
+    style: PLOT_STYLE,
+    x: { label: "Reports →", grid: true, ticks: Math.max(3, Math.round(width / 90)), tickFormat: "~s" },
+    y: { domain: values, label: null, tickFormat: (value: string) => truncate(value, maxChars) },
+    color: bucketColors(order),
+    marks: [
+      barX(segments, { y: "value", x: "reports", fill: "bucket", insetTop: 2, insetBottom: 2 }),
+      ruleX([0]),
+      tip(
+        segments,
+        pointerY({
+          y: "value",
+          x: "reports",
+          title: (s: Segment) => `${s.value}\n${s.bucket}: ${formatCount(s.reports)} reports`,
+        }),
+      ),
+    ],
+  });
+  const svg = asImage(
+    node,
+    `Reports per bucket by ${breakdown.dimension} for ${values.length} values: ${values.join(", ")}`,
+  );
+  titleTicks(svg, "y", values);
+  return svg;
+}

@@ -1,0 +1,97 @@
+// The bar chart of one window: share of eligible reports per bucket with its
+// 95% Wilson interval, or distinct reports per bucket. Horizontal bars, so
+// long bucket names stay readable.
+
+import { barX, plot, pointerY, ruleX, ruleY, tickX, tip } from "@observablehq/plot";
+import type { ChartRow } from "../pipeline/types.ts";
+import type { View } from "../site/chart-view.ts";
+import { formatCount, formatInterval, formatShare } from "../site/format.ts";
+import {
+  PLOT_STYLE,
+  asImage,
+  bucketColors,
+  labelBudget,
+  labelMargin,
+  titleTicks,
+  truncate,
+} from "./common.ts";
+
+export interface ShareBarsOptions {
+  /** Rows of one window, in display order. */
+  rows: ChartRow[];
+  /** The chart's full bucket order: fixes the colours. */
+  buckets: readonly string[];
+  view: View;
+  width: number;
+  /** What the chart shows, for the SVG's text alternative, for example "Latest week (…)". */
+  windowLabel: string;
+}
+
+function tipText(row: ChartRow): string {
+  return [
+    row.bucket,
+    `Share ${formatShare(row.share)} (95% ${formatInterval(row.share_low, row.share_high)})`,
+    `Reports ${formatCount(row.reports)} of ${formatCount(row.eligible_reports)} eligible`,
+  ].join("\n");
+}
+
+function summary(rows: ChartRow[], view: View, windowLabel: string): string {
+  const values = rows.map((row) =>
+    view === "share"
+      ? `${row.bucket} ${formatShare(row.share)}`
+      : `${row.bucket} ${formatCount(row.reports)}`,
+  );
+  const what = view === "share" ? "Share of eligible reports" : "Reports";
+  return `${what} per bucket, ${windowLabel}: ${values.join(", ")}`;
+}
+
+export function shareBars({ rows, buckets, view, width, windowLabel }: ShareBarsOptions): SVGSVGElement {
+  const domain = rows.map((row) => row.bucket);
+  const maxChars = labelBudget(width);
+  const x = view === "share" ? "share" : "reports";
+  const interval =
+    view === "share"
+      ? [
+          ruleY(rows, {
+            y: "bucket",
+            x1: "share_low",
+            x2: "share_high",
+            stroke: "currentColor",
+            strokeOpacity: 0.7,
+          }),
+          tickX(rows, { y: "bucket", x: "share_low", stroke: "currentColor", inset: 6 }),
+          tickX(rows, { y: "bucket", x: "share_high", stroke: "currentColor", inset: 6 }),
+        ]
+      : [];
+  const node = plot({
+    width,
+    height: 40 + 26 * Math.max(1, rows.length),
+    marginLeft: labelMargin(domain, maxChars),
+    marginRight: 24,
+    style: PLOT_STYLE,
+    x: {
+      label: view === "share" ? "Share of eligible reports (%) →" : "Reports →",
+      grid: true,
+      nice: true,
+      ticks: Math.max(3, Math.round(width / 90)),
+      percent: view === "share",
+      tickFormat: view === "share" ? undefined : "~s",
+    },
+    y: { domain, label: null, tickFormat: (bucket: string) => truncate(bucket, maxChars) },
+    color: bucketColors(buckets),
+    marks: [
+      barX(rows, { y: "bucket", x, fill: "bucket", insetTop: 3, insetBottom: 3 }),
+      ...interval,
+      ruleX([0]),
+      tip(rows, pointerY({ y: "bucket", x: view === "share" ? "share_high" : "reports", title: tipText })),
+    ],
+  });
+  const svg = asImage(node, summary(rows, view, windowLabel));
+  titleTicks(svg, "y", domain);
+  // Tag bars by bucket so a focused or hovered table row can point at its bar.
+  svg.querySelectorAll('g[aria-label="bar"] rect').forEach((rect, i) => {
+    const bucket = domain[i];
+    if (bucket !== undefined) rect.setAttribute("data-bucket", bucket);
+  });
+  return svg;
+}

@@ -1,0 +1,81 @@
+// The weekly time series: one line per bucket of the share of eligible reports
+// (with its 95% interval as a band) or of distinct reports.
+
+import { areaY, dot, lineY, plot, pointerX, ruleY, tip } from "@observablehq/plot";
+import type { ChartRow } from "../pipeline/types.ts";
+import type { View } from "../site/chart-view.ts";
+import { formatCount, formatInterval, formatShare } from "../site/format.ts";
+import { PLOT_STYLE, asImage, bucketColors, utcDay } from "./common.ts";
+
+export interface ShareLinesOptions {
+  /** Rows of the weekly windows. */
+  rows: ChartRow[];
+  buckets: readonly string[];
+  view: View;
+  width: number;
+}
+
+interface Point {
+  bucket: string;
+  date: Date;
+  row: ChartRow;
+  value: number;
+}
+
+function tipText({ row }: Point): string {
+  return [
+    `${row.bucket}`,
+    `Week ${row.window_start} – ${row.window_end}`,
+    `Share ${formatShare(row.share)} (95% ${formatInterval(row.share_low, row.share_high)})`,
+    `Reports ${formatCount(row.reports)} of ${formatCount(row.eligible_reports)} eligible`,
+  ].join("\n");
+}
+
+export function shareLines({ rows, buckets, view, width }: ShareLinesOptions): SVGSVGElement {
+  const points: Point[] = rows.map((row) => ({
+    bucket: row.bucket,
+    date: utcDay(row.window_end),
+    row,
+    value: view === "share" ? row.share : row.reports,
+  }));
+  const weeks = new Set(rows.map((row) => row.window_end)).size;
+  const band =
+    view === "share"
+      ? [
+          areaY(points, {
+            x: "date",
+            y1: (p: Point) => p.row.share_low,
+            y2: (p: Point) => p.row.share_high,
+            fill: "bucket",
+            fillOpacity: 0.15,
+            z: "bucket",
+          }),
+        ]
+      : [];
+  const node = plot({
+    width,
+    height: Math.min(360, Math.max(220, width * 0.45)),
+    marginLeft: 48,
+    marginRight: 16,
+    style: PLOT_STYLE,
+    x: { type: "utc", label: "Week ending →", ticks: width < 480 ? 4 : 8 },
+    y: {
+      label: view === "share" ? "↑ Share of eligible reports (%)" : "↑ Reports",
+      grid: true,
+      nice: true,
+      zero: true,
+      percent: view === "share",
+      tickFormat: view === "share" ? undefined : "~s",
+    },
+    color: bucketColors(buckets),
+    marks: [
+      ...band,
+      ruleY([0]),
+      lineY(points, { x: "date", y: "value", stroke: "bucket", strokeWidth: 2 }),
+      dot(points, { x: "date", y: "value", fill: "bucket", r: 2.5 }),
+      tip(points, pointerX({ x: "date", y: "value", title: tipText })),
+    ],
+  });
+  const what = view === "share" ? "Weekly share of eligible reports" : "Weekly reports";
+  return asImage(node, `${what} per bucket over ${weeks} weeks; the numbers are in the tables below.`);
+}
