@@ -1,0 +1,360 @@
+import { describe, expect, test } from "vitest";
+import {
+  addReport,
+  buildPlan,
+  builtinCharts,
+  configuredChart,
+  createDayAggregate,
+  deserializeDay,
+  finishDay,
+  isToolchainProgram,
+  planCharts,
+  serializeDay,
+  type AggregationPlan,
+  type DayAggregate,
+  type PlannedChart,
+} from "./aggregate.ts";
+import type { ChartConfig, ProgramReport, Report, UploadConfig } from "./types.ts";
+
+const GOPLS = "golang.org/x/tools/gopls";
+
+function entry(program: string, fields: Partial<ProgramReport> = {}): ProgramReport {
+  return {
+    Program: program,
+    Version: "v0.16.2",
+    GoVersion: "go1.23.1",
+    GOOS: "linux",
+    GOARCH: "amd64",
+    Counters: {},
+    Stacks: {},
+    ...fields,
+  };
+}
+
+function report(x: number, ...programs: ProgramReport[]): Report {
+  return { Week: "2024-06-01", LastWeek: "", X: x, Programs: programs, Config: "v0.0.1" };
+}
+
+const unrestricted: UploadConfig = { GOOS: [], GOARCH: [], GoVersion: [], SampleRate: 1, Programs: [] };
+
+const id = (program: string, name: string) => `${program}:${name}`;
+
+function aggregate(plan: AggregationPlan, reports: Report[], date = "2024-06-01"): DayAggregate {
+  const day = createDayAggregate(date, plan);
+  for (const r of reports) addReport(day, r);
+  return finishDay(day);
+}
+
+/** Bucket → sorted report ids (X) of one chart of a day. */
+function bucketsOf(day: DayAggregate, chart: number): Record<string, number[]> {
+  return Object.fromEntries(
+    day.charts[chart]!.buckets.map((b) => [b.bucket, Array.from(b.reports, (i) => day.xs[i]!).sort()]),
+  );
+}
+
+/** Bucket → report id → counter value, for one chart of a day. */
+function valuesOf(day: DayAggregate, chart: number): Record<string, Record<number, number>> {
+  return Object.fromEntries(
+    day.charts[chart]!.buckets.map((b) => [
+      b.bucket,
+      Object.fromEntries(Array.from(b.reports, (i, k) => [day.xs[i]!, b.values ? b.values[k]! : 1])),
+    ]),
+  );
+}
+
+const clientChart = (rate = 1): PlannedChart =>
+  configuredChart(
+    { id: "client", program: GOPLS, type: "partition", counter: "gopls/client:{vscode,vim}", rate },
+    ["gopls/client:vscode", "gopls/client:vim"],
+  );
+
+describe("built-in charts", () => {
+  test("a non-toolchain program has Version, GOOS, GOARCH and GoVersion charts", () => {
+    expect(builtinCharts(unrestricted, GOPLS, [], id).map((c) => c.name)).toEqual([
+      "Version",
+      "GOOS",
+      "GOARCH",
+      "GoVersion",
+    ]);
+  });
+
+  test("a toolchain program (upstream prefix rule: cmd/go…, cmd/compile…) has no Version chart", () => {
+    for (const program of ["cmd/go", "cmd/compile", "cmd/gofmt"]) {
+      expect(isToolchainProgram(program)).toBe(true);
+      expect(builtinCharts(unrestricted, program, [], id).map((c) => c.name)).toEqual([
+        "GOOS",
+        "GOARCH",
+        "GoVersion",
+      ]);
+    }
+    expect(isToolchainProgram("cmd/vet")).toBe(false);
+  });
+
+  test("built-in buckets are the upload config's lists, or every observed value when a list is empty", () => {
+    const upload = { ...unrestricted, GOOS: ["linux", "darwin"] };
+    const charts = builtinCharts(upload, GOPLS, ["v0.16.0"], id);
+    expect(charts.map((c) => [c.name, c.buckets, c.rate])).toEqual([
+      ["Version", ["v0.16.0"], 1],
+      ["GOOS", ["linux", "darwin"], 1],
+      ["GOARCH", null, 1],
+      ["GoVersion", null, 1],
+    ]);
+  });
+
+  test("each program entry counts its report in its Version, GOOS, GOARCH and normalised GoVersion", () => {
+    const plan = buildPlan(builtinCharts(unrestricted, GOPLS, [], id));
+    const day = aggregate(plan, [
+      report(0.1, entry(GOPLS, { Version: "v0.16.2", GoVersion: "go1.23.1" })),
+      report(
+        0.2,
+        entry(GOPLS, { Version: "v0.16.0", GoVersion: "go1.23rc1", GOOS: "darwin", GOARCH: "arm64" }),
+      ),
+      report(0.3, entry(GOPLS, { Version: "devel", GoVersion: "devel go1.24-abc" })),
+      report(0.4, entry("cmd/go")),
+    ]);
+    expect(bucketsOf(day, 0)).toEqual({ "v0.16": [0.1, 0.2], devel: [0.3] });
+    expect(bucketsOf(day, 1)).toEqual({ linux: [0.1, 0.3], darwin: [0.2] });
+    expect(bucketsOf(day, 2)).toEqual({ amd64: [0.1, 0.3], arm64: [0.2] });
+    expect(bucketsOf(day, 3)).toEqual({ "go1.23": [0.1, 0.2], "": [0.3] });
+    expect(day.charts[0]!.buckets[0]!.values).toBeNull();
+  });
+
+  test("with a restricted list only listed raw values count, merged by their normalised bucket", () => {
+    const upload = { ...unrestricted, GoVersion: ["go1.24.1", "go1.24.3", "go1.23.0"] };
+    const plan = buildPlan(builtinCharts(upload, "cmd/go", [], id));
+    const day = aggregate(plan, [
+      report(0.1, entry("cmd/go", { GoVersion: "go1.24.1" })),
+      report(0.2, entry("cmd/go", { GoVersion: "go1.24.3" })),
+      report(0.3, entry("cmd/go", { GoVersion: "go1.24.2" })),
+      report(0.4, entry("cmd/go", { GoVersion: "go1.23.0" })),
+    ]);
+    expect(bucketsOf(day, 2)).toEqual({ "go1.24": [0.1, 0.2], "go1.23": [0.4] });
+  });
+});
+
+describe("counters", () => {
+  test("a counter counts by presence: a value of 0 still puts the report in the bucket", () => {
+    const plan = buildPlan([clientChart()]);
+    const day = aggregate(plan, [
+      report(0.1, entry(GOPLS, { Counters: { "gopls/client:vscode": 0 } })),
+      report(0.2, entry(GOPLS, { Counters: { "gopls/client:vim": 4 } })),
+    ]);
+    expect(valuesOf(day, 0)).toEqual({ vscode: { 0.1: 0 }, vim: { 0.2: 4 } });
+  });
+
+  test("counters no chart asks for, and unlisted buckets, are ignored", () => {
+    const plan = buildPlan([clientChart()]);
+    const day = aggregate(plan, [
+      report(
+        0.1,
+        entry(GOPLS, { Counters: { "gopls/client:emacs": 1, "gopls/other": 2, "go/x:vscode": 3 } }),
+      ),
+      report(0.2, entry("cmd/go", { Counters: { "gopls/client:vscode": 1 } })),
+    ]);
+    expect(day.charts[0]!.buckets).toEqual([]);
+  });
+
+  test("a plain counter is its own chart and bucket, as is the same name written chart:chart", () => {
+    const chart = configuredChart(
+      { id: "c", program: GOPLS, type: "partition", counter: "gopls/restart", rate: 1 },
+      ["gopls/restart"],
+    );
+    const plan = buildPlan([chart]);
+    const day = aggregate(plan, [
+      report(0.1, entry(GOPLS, { Counters: { "gopls/restart": 2 } })),
+      report(0.2, entry(GOPLS, { Counters: { "gopls/restart:gopls/restart": 5 } })),
+    ]);
+    expect(chart).toMatchObject({ name: "gopls/restart", buckets: ["gopls/restart"] });
+    expect(valuesOf(day, 0)).toEqual({ "gopls/restart": { 0.1: 2, 0.2: 5 } });
+  });
+
+  test("a program appearing twice in one report counts once, with its values summed", () => {
+    const plan = buildPlan([clientChart()]);
+    const day = aggregate(plan, [
+      report(
+        0.1,
+        entry(GOPLS, { Counters: { "gopls/client:vscode": 2 } }),
+        entry(GOPLS, { GOOS: "darwin", Counters: { "gopls/client:vscode": 3 } }),
+      ),
+    ]);
+    expect(valuesOf(day, 0)).toEqual({ vscode: { 0.1: 5 } });
+    const program = day.programs[0]!;
+    expect(Array.from(program.reports)).toEqual([0]);
+    expect(day.strings[program.goos[0]!]).toBe("linux");
+  });
+});
+
+describe("report ids within a day", () => {
+  test("a report id on several lines is one report; its value comes from the first line", () => {
+    const plan = buildPlan([clientChart(), ...builtinCharts(unrestricted, GOPLS, [], id)]);
+    const day = aggregate(plan, [
+      report(0.5, entry(GOPLS, { Counters: { "gopls/client:vscode": 7 } })),
+      report(0.25, entry(GOPLS, { Counters: { "gopls/client:vscode": 1 } })),
+      report(0.5, entry(GOPLS, { GOOS: "windows", Counters: { "gopls/client:vscode": 9 } })),
+    ]);
+    expect(Array.from(day.xs)).toEqual([0.5, 0.25]);
+    expect(valuesOf(day, 0)).toEqual({ vscode: { 0.5: 7, 0.25: 1 } });
+    expect(day.programs[0]!.reports.length).toBe(2);
+    expect(day.strings[day.programs[0]!.goos[0]!]).toBe("linux");
+  });
+
+  test("a bucket that only a later line of the same report has still counts (upstream's set union)", () => {
+    const plan = buildPlan([clientChart(), ...builtinCharts(unrestricted, GOPLS, [], id)]);
+    const day = aggregate(plan, [
+      report(0.5, entry(GOPLS, { Counters: { "gopls/client:vscode": 1 } })),
+      report(0.5, entry(GOPLS, { GOOS: "windows", Counters: { "gopls/client:vim": 1 } })),
+    ]);
+    expect(bucketsOf(day, 0)).toEqual({ vscode: [0.5], vim: [0.5] });
+    expect(bucketsOf(day, 2)).toEqual({ linux: [0.5], windows: [0.5] });
+  });
+});
+
+describe("stacks", () => {
+  const crashChart = configuredChart(
+    { id: "crash", program: GOPLS, type: "stack", counter: "gopls/bug", rate: 1 },
+    ["gopls/bug"],
+  );
+
+  test("a stack chart collects stacks under its counter names, and their reports per name", () => {
+    const plan = buildPlan([crashChart]);
+    const day = aggregate(plan, [
+      report(
+        0.1,
+        entry(GOPLS, { Stacks: { "gopls/bug\nf1\nf2": 2, "gopls/bug\nf3": 0, "other/bug\nf1": 5 } }),
+      ),
+      report(0.2, entry(GOPLS, { Stacks: { "gopls/bug\nf1\nf2": 1 } })),
+    ]);
+    expect(valuesOf(day, 0)).toEqual({ "gopls/bug": { 0.1: 2, 0.2: 1 } });
+    const stacks = day.charts[0]!.stacks.map((s) => [
+      s.key,
+      Array.from(s.reports, (i) => day.xs[i]),
+      Array.from(s.values),
+    ]);
+    expect(stacks).toEqual([
+      ["gopls/bug\nf1\nf2", [0.1, 0.2], [2, 1]],
+      ["gopls/bug\nf3", [0.1], [0]],
+    ]);
+  });
+
+  test("a stack chart also counts its counter when uploaded as a plain counter (no depth)", () => {
+    const plan = buildPlan([crashChart]);
+    const day = aggregate(plan, [report(0.1, entry(GOPLS, { Counters: { "gopls/bug": 3 } }))]);
+    expect(valuesOf(day, 0)).toEqual({ "gopls/bug": { 0.1: 3 } });
+    expect(day.charts[0]!.stacks).toEqual([]);
+  });
+});
+
+describe("plan", () => {
+  const chartConfig = (fields: Partial<ChartConfig>): ChartConfig => ({
+    title: "t",
+    description: "",
+    issues: [],
+    type: "partition",
+    program: GOPLS,
+    module: "",
+    counter: "",
+    depth: 0,
+    error: 0,
+    version: "",
+    line: 1,
+    ...fields,
+  });
+
+  test("planCharts lists built-ins then configured charts per program, with the upload config's rates", () => {
+    const upload: UploadConfig = {
+      ...unrestricted,
+      Programs: [
+        {
+          Name: "cmd/go",
+          Versions: [],
+          Counters: [{ Name: "go/invocations", Rate: 1 }],
+          Stacks: [],
+        },
+        {
+          Name: GOPLS,
+          Versions: ["v0.16.0"],
+          Counters: [{ Name: "gopls/client:{vscode,vim}", Rate: 0.5 }],
+          Stacks: [{ Name: "gopls/bug", Rate: 0.25, Depth: 16 }],
+        },
+      ],
+    };
+    const charts = planCharts({
+      upload,
+      chartConfigs: [
+        chartConfig({ counter: "gopls/client:{vscode,vim}" }),
+        chartConfig({ type: "stack", counter: "gopls/bug", depth: 16 }),
+        chartConfig({ program: "cmd/go", counter: "go/invocations" }),
+      ],
+      chartId: id,
+    });
+    expect(charts.map((c) => [c.id, c.type, c.builtin, c.buckets, c.rate])).toEqual([
+      ["cmd/go:GOOS", "partition", true, null, 1],
+      ["cmd/go:GOARCH", "partition", true, null, 1],
+      ["cmd/go:GoVersion", "partition", true, null, 1],
+      ["cmd/go:go/invocations", "partition", false, ["go/invocations"], 1],
+      [`${GOPLS}:Version`, "partition", true, ["v0.16.0"], 1],
+      [`${GOPLS}:GOOS`, "partition", true, null, 1],
+      [`${GOPLS}:GOARCH`, "partition", true, null, 1],
+      [`${GOPLS}:GoVersion`, "partition", true, null, 1],
+      [`${GOPLS}:gopls/client`, "partition", false, ["vscode", "vim"], 0.5],
+      [`${GOPLS}:gopls/bug`, "stack", false, ["gopls/bug"], 0.25],
+    ]);
+  });
+
+  test("chart ids must be unique", () => {
+    expect(() => buildPlan([clientChart(), clientChart()])).toThrow(/not unique/);
+  });
+
+  test("the plan fingerprint changes with any chart setting", () => {
+    const fingerprint = buildPlan([clientChart()]).fingerprint;
+    expect(buildPlan([clientChart()]).fingerprint).toBe(fingerprint);
+    expect(buildPlan([clientChart(0.5)]).fingerprint).not.toBe(fingerprint);
+  });
+});
+
+describe("serialisation", () => {
+  test("a day aggregate survives serializeDay/deserializeDay exactly, report ids bit for bit", () => {
+    const plan = buildPlan([
+      ...builtinCharts(unrestricted, GOPLS, [], id),
+      clientChart(),
+      configuredChart({ id: "bug", program: GOPLS, type: "stack", counter: "gopls/bug", rate: 1 }, [
+        "gopls/bug",
+      ]),
+    ]);
+    const xs = [0.1 + 0.2, Number.MIN_VALUE, 1e-300, 0.9999999999999999, 1, 0.12345678901234568];
+    const day = aggregate(
+      plan,
+      xs.map((x, i) =>
+        report(
+          x,
+          entry(GOPLS, {
+            GOOS: i % 2 ? "linux" : "darwin",
+            Counters: { "gopls/client:vscode": i * 1e15 + 0.5 },
+            Stacks: { [`gopls/bug\nframe ${i % 3}`]: i },
+          }),
+        ),
+      ),
+    );
+    const bytes = serializeDay(day);
+    const copy = deserializeDay(bytes);
+    expect(copy).toEqual(day);
+    expect(Array.from(copy.xs)).toEqual(xs);
+    expect(copy.xs).toBeInstanceOf(Float64Array);
+    expect(copy.programs[0]!.reports).toBeInstanceOf(Uint32Array);
+    expect(copy.charts[3]!.buckets[0]!.values).toBeNull();
+    // A file read into a Buffer may start at any offset of its memory.
+    const unaligned = new Uint8Array(bytes.length + 1).subarray(1);
+    unaligned.set(bytes);
+    expect(deserializeDay(unaligned)).toEqual(day);
+  });
+
+  test("an entry of another format, or a truncated one, is rejected", () => {
+    const bytes = serializeDay(aggregate(buildPlan([clientChart()]), [report(0.5, entry(GOPLS))]));
+    const otherFormat = bytes.slice();
+    otherFormat[new TextDecoder().decode(bytes.subarray(0, 64)).indexOf('"format":1') + 9] = "0".charCodeAt(
+      0,
+    );
+    expect(() => deserializeDay(otherFormat)).toThrow(/format/);
+    expect(() => deserializeDay(bytes.subarray(0, bytes.length - 4))).toThrow(/does not match/);
+  });
+});

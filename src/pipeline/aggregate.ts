@@ -1,0 +1,718 @@
+// Aggregate: one day's reports → a compact, serialisable DayAggregate.
+//
+// The numbers follow golang.org/x/telemetry godev/cmd/worker (group, partition): a report
+// is identified by its random X, and a chart bucket is the SET of report ids whose program
+// entry has that bucket, so a report uploaded twice counts once. A DayAggregate keeps those
+// sets per day as indices into the day's distinct report ids; series.ts unions them across
+// the days of a window.
+//
+//   const plan = buildPlan(planCharts({ upload, chartConfigs, chartId }));
+//   const day = createDayAggregate("2024-06-01", plan);
+//   for (const report of reports) addReport(day, report);
+//   const aggregate = finishDay(day);          // cache serializeDay(aggregate)
+
+import { expandCounter, splitCounterName } from "./chartconfig.ts";
+import type {
+  BuiltinChart,
+  ChartConfig,
+  ChartType,
+  CounterConfig,
+  ProgramReport,
+  Report,
+  UploadConfig,
+} from "./types.ts";
+import { normalizeBucket, type BucketNormalization } from "./versions.ts";
+
+// ---------------------------------------------------------------------------
+// Plan: which charts exist and where each report field, counter and stack goes.
+
+/** A chart to aggregate, with everything needed to fill its buckets. Plain data. */
+export interface PlannedChart {
+  /** Unique among the plan's charts (the index.json chart id). */
+  id: string;
+  program: string;
+  /** A built-in chart name, or the counter's part before ":". */
+  name: string;
+  type: ChartType;
+  builtin: boolean;
+  /**
+   * Raw buckets, in the order configured.
+   * - partition: the values that count (a raw value not listed does not count); `null`
+   *   for a built-in with no restriction in the upload config: every observed value counts.
+   * - stack: the stack counter names (the expansion of the counter expression), each a
+   *   bucket of the chart's rows.
+   */
+  buckets: string[] | null;
+  /** How raw buckets become shown buckets (built-in Version and GoVersion only). */
+  normalize: BucketNormalization;
+  /** Sampling rate: only reports with X ≤ rate are eligible (1 for built-ins). */
+  rate: number;
+}
+
+/**
+ * Upstream telemetry.IsToolchainProgram. Toolchain programs have no Version chart:
+ * their version is the Go version.
+ */
+export function isToolchainProgram(program: string): boolean {
+  return program.startsWith("cmd/go") || program.startsWith("cmd/compile");
+}
+
+/**
+ * The built-in charts of a program, from report metadata: Version (not for toolchain
+ * programs), GOOS, GOARCH, GoVersion. Their buckets are the upload config's lists;
+ * an empty list means every observed value.
+ */
+export function builtinCharts(
+  upload: UploadConfig,
+  program: string,
+  versions: readonly string[],
+  chartId: (program: string, name: string) => string,
+): PlannedChart[] {
+  const charts: [BuiltinChart, readonly string[], BucketNormalization][] = [];
+  if (!isToolchainProgram(program)) charts.push(["Version", versions, "program-version"]);
+  charts.push(
+    ["GOOS", upload.GOOS, "none"],
+    ["GOARCH", upload.GOARCH, "none"],
+    ["GoVersion", upload.GoVersion, "go-version"],
+  );
+  return charts.map(([name, values, normalize]) => ({
+    id: chartId(program, name),
+    program,
+    name,
+    type: "partition",
+    builtin: true,
+    buckets: values.length > 0 ? [...values] : null,
+    normalize,
+    rate: 1,
+  }));
+}
+
+/**
+ * A configured chart. `names` is the expansion of its counter expression
+ * ("gopls/client:{vscode,vim}" → ["gopls/client:vscode", "gopls/client:vim"]).
+ */
+export function configuredChart(
+  chart: { id: string; program: string; type: ChartType; counter: string; rate: number },
+  names: readonly string[],
+): PlannedChart {
+  return {
+    id: chart.id,
+    program: chart.program,
+    name: splitCounterName(chart.counter).chart,
+    type: chart.type,
+    builtin: false,
+    buckets: chart.type === "partition" ? names.map((name) => splitCounterName(name).bucket) : [...names],
+    normalize: "none",
+    rate: chart.rate,
+  };
+}
+
+/**
+ * The upload config's sampling rate for a chart's counter names: a partition chart's from
+ * the program's Counters; a stack chart's from its Stacks, or its Counters (a stack chart
+ * without a depth is uploaded as a plain counter). 1 when the upload config does not list it.
+ */
+export function counterRate(
+  upload: UploadConfig,
+  program: string,
+  type: ChartType,
+  names: readonly string[],
+): number {
+  const config = upload.Programs.find((p) => p.Name === program);
+  const lists = type === "stack" ? [config?.Stacks, config?.Counters] : [config?.Counters];
+  const name = names[0];
+  for (const list of lists) {
+    const rate = rateOf(list ?? [], name);
+    if (rate !== undefined) return rate;
+  }
+  return 1;
+}
+
+/** Rate of the last counter expression that expands to `name` (as validation reads it). */
+function rateOf(counters: readonly CounterConfig[], name: string | undefined): number | undefined {
+  let rate: number | undefined;
+  for (const counter of counters)
+    if (name !== undefined && expandCounter(counter.Name).includes(name)) rate = counter.Rate;
+  return rate;
+}
+
+/**
+ * Every chart of the site, in index order: per program (upload config order, then
+ * programs only the chart config names), its built-in charts, then its configured charts
+ * in chart config order.
+ */
+export function planCharts(options: {
+  upload: UploadConfig;
+  chartConfigs: readonly ChartConfig[];
+  /** A unique, URL-safe chart id; `config` is given for configured charts. */
+  chartId: (program: string, name: string, config?: ChartConfig) => string;
+}): PlannedChart[] {
+  const { upload, chartConfigs, chartId } = options;
+  const programs = [
+    ...new Set([...upload.Programs.map((p) => p.Name), ...chartConfigs.map((c) => c.program)]),
+  ];
+  return programs.flatMap((program) => [
+    ...builtinCharts(
+      upload,
+      program,
+      upload.Programs.find((p) => p.Name === program)?.Versions ?? [],
+      chartId,
+    ),
+    ...chartConfigs
+      .filter((config) => config.program === program)
+      .map((config) => {
+        const names = expandCounter(config.counter);
+        const chart = {
+          id: chartId(program, splitCounterName(config.counter).chart, config),
+          program,
+          type: config.type,
+          counter: config.counter,
+          rate: counterRate(upload, program, config.type, names),
+        };
+        return configuredChart(chart, names);
+      }),
+  ]);
+}
+
+/** Where a report field (built-in chart) goes. */
+interface FieldTarget {
+  chart: number;
+  field: BuiltinChart;
+  normalize: BucketNormalization;
+  /** Configured raw value → shown bucket; null: every value counts. */
+  bucketOf: ReadonlyMap<string, string> | null;
+}
+
+/** A (chart, shown bucket) that a counter or stack counter name counts in. */
+interface BucketTarget {
+  chart: number;
+  bucket: string;
+}
+
+/** Per program: what a program entry of a report contributes to. */
+export interface ProgramPlan {
+  readonly fields: readonly FieldTarget[];
+  /** Full counter name ("chart:bucket", or "chart" when bucket = chart) → targets. */
+  readonly counters: ReadonlyMap<string, readonly BucketTarget[]>;
+  /** Stack counter name (first line of a stack key) → targets. */
+  readonly stacks: ReadonlyMap<string, readonly BucketTarget[]>;
+}
+
+/**
+ * The charts, precomputed into lookups so that adding a report costs a few Map lookups
+ * per program entry and counter. Build it once per process (it holds Maps: pass the
+ * PlannedChart[] to workers, not the plan).
+ */
+export interface AggregationPlan {
+  readonly charts: readonly PlannedChart[];
+  /** Identifies the charts and the aggregate format: part of a day cache key. */
+  readonly fingerprint: string;
+  readonly programs: ReadonlyMap<string, ProgramPlan>;
+}
+
+const BUILTIN_NAMES: readonly string[] = ["Version", "GOOS", "GOARCH", "GoVersion"] satisfies BuiltinChart[];
+
+/** Version of the DayAggregate layout; bump it when the layout or the counting changes. */
+const DAY_FORMAT = 1;
+
+export function buildPlan(charts: readonly PlannedChart[]): AggregationPlan {
+  const programs = new Map<
+    string,
+    { fields: FieldTarget[]; counters: Map<string, BucketTarget[]>; stacks: Map<string, BucketTarget[]> }
+  >();
+  const ids = new Set<string>();
+  charts.forEach((chart, index) => {
+    if (ids.has(chart.id)) throw new Error(`buildPlan: chart id ${JSON.stringify(chart.id)} is not unique`);
+    ids.add(chart.id);
+    let program = programs.get(chart.program);
+    if (!program) {
+      program = { fields: [], counters: new Map(), stacks: new Map() };
+      programs.set(chart.program, program);
+    }
+    const buckets = chart.buckets === null ? null : [...new Set(chart.buckets)];
+    if (chart.builtin) {
+      if (!BUILTIN_NAMES.includes(chart.name) || chart.type !== "partition") {
+        throw new Error(
+          `buildPlan: ${chart.id}: ${JSON.stringify(chart.name)} is not a built-in partition chart`,
+        );
+      }
+      program.fields.push({
+        chart: index,
+        field: chart.name as BuiltinChart,
+        normalize: chart.normalize,
+        bucketOf: buckets && new Map(buckets.map((raw) => [raw, normalizeBucket(chart.normalize, raw)])),
+      });
+      return;
+    }
+    if (buckets === null) throw new Error(`buildPlan: ${chart.id}: a configured chart needs its buckets`);
+    if (chart.type === "stack") {
+      for (const name of buckets) {
+        // Reports carry a stack counter in Stacks, or, when uploaded without a depth, in Counters.
+        addTarget(program.stacks, name, { chart: index, bucket: name });
+        addTarget(program.counters, name, { chart: index, bucket: name });
+      }
+      return;
+    }
+    for (const raw of buckets) {
+      const target = { chart: index, bucket: normalizeBucket(chart.normalize, raw) };
+      // Upstream splits a counter name at its first ":"; "c" and "c:c" are both bucket c of chart c.
+      addTarget(program.counters, `${chart.name}:${raw}`, target);
+      if (raw === chart.name) addTarget(program.counters, raw, target);
+    }
+  });
+  return { charts, fingerprint: fingerprintOf(charts), programs };
+}
+
+function addTarget(targets: Map<string, BucketTarget[]>, name: string, target: BucketTarget): void {
+  const list = targets.get(name);
+  if (list) list.push(target);
+  else targets.set(name, [target]);
+}
+
+function fingerprintOf(charts: readonly PlannedChart[]): string {
+  const text = JSON.stringify([
+    DAY_FORMAT,
+    charts.map((c) => [c.id, c.program, c.name, c.type, c.builtin, c.buckets, c.normalize, c.rate]),
+  ]);
+  // cyrb53: a fast 53-bit string hash; collisions only cost a stale cache entry being reused,
+  // and with 53 bits over a handful of configs that does not happen.
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+// ---------------------------------------------------------------------------
+// The day aggregate.
+
+/** One program's entries in the day's reports. Arrays are parallel. */
+export interface DayProgram {
+  program: string;
+  /** Indices into DayAggregate.xs of the reports that contain the program. */
+  reports: Uint32Array;
+  /** The program entry's GOOS, GOARCH and raw GoVersion, as indices into DayAggregate.strings. */
+  goos: Uint32Array;
+  goarch: Uint32Array;
+  goVersion: Uint32Array;
+}
+
+/** One bucket of one chart: the reports that have it. */
+export interface DayBucket {
+  /** The shown (normalised) bucket. */
+  bucket: string;
+  /** Indices into DayAggregate.xs, each once. */
+  reports: Uint32Array;
+  /** The counter's value in each report (parallel to reports); null for built-ins (always 1). */
+  values: Float64Array | null;
+}
+
+/** One stack (full key "counter\nframe…") of a stack chart: the reports that have it. */
+export interface DayStack {
+  key: string;
+  reports: Uint32Array;
+  values: Float64Array;
+}
+
+export interface DayChart {
+  /** Buckets with at least one report. */
+  buckets: DayBucket[];
+  /** Stack charts only. */
+  stacks: DayStack[];
+}
+
+/**
+ * One day of reports, reduced to what the charts need. Report ids are stored once; every
+ * set is a list of indices into them. A report id that appears on several lines of the day
+ * is one report: it has a bucket if any of its lines has it (upstream's set union), and a
+ * value or program entry comes from the first line that has it.
+ */
+export interface DayAggregate {
+  date: string;
+  /** AggregationPlan.fingerprint of the plan that built it. */
+  plan: string;
+  /** Distinct report ids (X), in order of first appearance. */
+  xs: Float64Array;
+  /** Interned GOOS / GOARCH / GoVersion values. */
+  strings: string[];
+  programs: DayProgram[];
+  /** Parallel to plan.charts. */
+  charts: DayChart[];
+}
+
+/** Reports seen so far for one bucket or stack, with the line that last added one. */
+interface Entry {
+  /** The shown bucket, or the stack key. */
+  name: string;
+  reports: number[];
+  values: number[] | null;
+  lastLine: number;
+}
+
+interface ProgramEntry {
+  reports: number[];
+  /** Three string ids per report: GOOS, GOARCH, GoVersion. */
+  dims: number[];
+  lastLine: number;
+}
+
+interface ChartBuilder {
+  /** Shown bucket → entry. */
+  buckets: Map<string, Entry>;
+  /** Built-ins: raw value → entry, or null when the value does not count. */
+  fieldEntries: Map<string, Entry | null>;
+  stacks: Map<string, Entry>;
+}
+
+/** A day being aggregated; add reports in line order, then finishDay. */
+export interface DayBuilder {
+  readonly date: string;
+  readonly plan: AggregationPlan;
+  lines: number;
+  xs: number[];
+  reportOf: Map<number, number>;
+  strings: string[];
+  stringIds: Map<string, number>;
+  programs: Map<string, ProgramEntry>;
+  charts: ChartBuilder[];
+}
+
+export function createDayAggregate(date: string, plan: AggregationPlan): DayBuilder {
+  return {
+    date,
+    plan,
+    lines: 0,
+    xs: [],
+    reportOf: new Map(),
+    strings: [],
+    stringIds: new Map(),
+    programs: new Map(),
+    charts: plan.charts.map(() => ({ buckets: new Map(), fieldEntries: new Map(), stacks: new Map() })),
+  };
+}
+
+/**
+ * Adds one validated report (the next line of the day). Counts presence: a counter or
+ * stack key present with value 0 still puts the report in its bucket. Counters and stacks
+ * no chart asks for cost one Map lookup.
+ */
+export function addReport(day: DayBuilder, report: Report): void {
+  const line = day.lines++;
+  let index = day.reportOf.get(report.X);
+  if (index === undefined) {
+    index = day.xs.length;
+    day.xs.push(report.X);
+    day.reportOf.set(report.X, index);
+  }
+  for (const entry of report.Programs) {
+    addProgramEntry(day, entry, index, line);
+    const plan = day.plan.programs.get(entry.Program);
+    if (!plan) continue;
+    for (const target of plan.fields) {
+      const bucket = fieldEntry(day.charts[target.chart]!, target, entry[target.field]);
+      if (bucket) record(bucket, index, line, 1);
+    }
+    for (const name in entry.Counters) {
+      const targets = plan.counters.get(name);
+      if (!targets) continue;
+      const value = entry.Counters[name]!;
+      for (const target of targets)
+        record(bucketEntry(day.charts[target.chart]!, target.bucket, true), index, line, value);
+    }
+    if (plan.stacks.size === 0) continue;
+    for (const key in entry.Stacks) {
+      const newline = key.indexOf("\n");
+      const targets = plan.stacks.get(newline < 0 ? key : key.slice(0, newline));
+      if (!targets) continue;
+      const value = entry.Stacks[key]!;
+      for (const target of targets) {
+        const chart = day.charts[target.chart]!;
+        record(bucketEntry(chart, target.bucket, true), index, line, value);
+        let stack = chart.stacks.get(key);
+        if (!stack) {
+          stack = { name: key, reports: [], values: [], lastLine: -1 };
+          chart.stacks.set(key, stack);
+        }
+        record(stack, index, line, value);
+      }
+    }
+  }
+}
+
+function addProgramEntry(day: DayBuilder, entry: ProgramReport, index: number, line: number): void {
+  let program = day.programs.get(entry.Program);
+  if (!program) {
+    program = { reports: [], dims: [], lastLine: -1 };
+    day.programs.set(entry.Program, program);
+  }
+  // A second entry for the same program on the same line adds nothing: the first one wins.
+  if (program.lastLine === line) return;
+  program.lastLine = line;
+  program.reports.push(index);
+  program.dims.push(intern(day, entry.GOOS), intern(day, entry.GOARCH), intern(day, entry.GoVersion));
+}
+
+function intern(day: DayBuilder, value: string): number {
+  let id = day.stringIds.get(value);
+  if (id === undefined) {
+    id = day.strings.length;
+    day.strings.push(value);
+    day.stringIds.set(value, id);
+  }
+  return id;
+}
+
+function fieldEntry(chart: ChartBuilder, target: FieldTarget, raw: string): Entry | null {
+  let entry = chart.fieldEntries.get(raw);
+  if (entry === undefined) {
+    const bucket = target.bucketOf ? target.bucketOf.get(raw) : normalizeBucket(target.normalize, raw);
+    entry = bucket === undefined ? null : bucketEntry(chart, bucket, false);
+    chart.fieldEntries.set(raw, entry);
+  }
+  return entry;
+}
+
+function bucketEntry(chart: ChartBuilder, bucket: string, withValues: boolean): Entry {
+  let entry = chart.buckets.get(bucket);
+  if (!entry) {
+    entry = { name: bucket, reports: [], values: withValues ? [] : null, lastLine: -1 };
+    chart.buckets.set(bucket, entry);
+  }
+  return entry;
+}
+
+/** Adds a report to an entry; several hits from one line (one report) add up to one value. */
+function record(entry: Entry, index: number, line: number, value: number): void {
+  const values = entry.values;
+  if (entry.lastLine === line) {
+    if (values) values[values.length - 1] = values[values.length - 1]! + value;
+    return;
+  }
+  entry.lastLine = line;
+  entry.reports.push(index);
+  values?.push(value);
+}
+
+/** Freezes the day into its compact form. */
+export function finishDay(day: DayBuilder): DayAggregate {
+  // Only when some X came back on a later line can a list name a report twice.
+  const keep = day.lines > day.xs.length ? firstPerReport(day.xs.length) : undefined;
+  const programs: DayProgram[] = [];
+  for (const [program, entry] of day.programs) {
+    const kept = keep ? keep(entry.reports) : undefined;
+    const dim = (offset: number) => {
+      const ids = new Uint32Array(kept ? kept.length : entry.reports.length);
+      for (let i = 0; i < ids.length; i++) ids[i] = entry.dims[3 * (kept ? kept[i]! : i) + offset]!;
+      return ids;
+    };
+    programs.push({
+      program,
+      reports: select(entry.reports, kept, Uint32Array),
+      goos: dim(0),
+      goarch: dim(1),
+      goVersion: dim(2),
+    });
+  }
+  const charts = day.charts.map((chart) => ({
+    buckets: [...chart.buckets.values()].map((entry) => {
+      const kept = keep ? keep(entry.reports) : undefined;
+      return {
+        bucket: entry.name,
+        reports: select(entry.reports, kept, Uint32Array),
+        values: entry.values && select(entry.values, kept, Float64Array),
+      };
+    }),
+    stacks: [...chart.stacks.values()].map((entry) => {
+      const kept = keep ? keep(entry.reports) : undefined;
+      return {
+        key: entry.name,
+        reports: select(entry.reports, kept, Uint32Array),
+        values: select(entry.values ?? [], kept, Float64Array),
+      };
+    }),
+  }));
+  return {
+    date: day.date,
+    plan: day.plan.fingerprint,
+    xs: Float64Array.from(day.xs),
+    strings: day.strings,
+    programs,
+    charts,
+  };
+}
+
+/** Returns a function giving the positions of the first occurrence of each report in a list. */
+function firstPerReport(reportCount: number): (reports: number[]) => number[] {
+  const seenIn = new Int32Array(reportCount).fill(-1);
+  let list = 0;
+  return (reports) => {
+    list++;
+    const kept: number[] = [];
+    reports.forEach((report, position) => {
+      if (seenIn[report] === list) return;
+      seenIn[report] = list;
+      kept.push(position);
+    });
+    return kept;
+  };
+}
+
+function select<T extends Uint32Array | Float64Array>(
+  values: number[],
+  positions: number[] | undefined,
+  Type: { new (length: number): T; from(values: number[]): T },
+): T {
+  if (!positions) return Type.from(values);
+  const selected = new Type(positions.length);
+  positions.forEach((position, i) => (selected[i] = values[position]!));
+  return selected;
+}
+
+// ---------------------------------------------------------------------------
+// Serialisation: the per-day cache entry.
+//
+// A JSON header (names and lengths) followed by the arrays' raw bytes, so that reading a
+// day back is one small JSON.parse plus typed-array views, with no copying (series.ts
+// reads every day twice). Layout:
+//   u32 header length (little-endian) | header JSON, space-padded to a multiple of 8 bytes |
+//   Float64: xs, then per chart its bucket values (built-ins have none) and stack values |
+//   Uint32: per program reports, goos, goarch, goVersion; then per chart bucket and stack reports.
+// The arrays are in the machine's byte order, recorded in the header; doubles are stored
+// bit for bit, so report ids survive exactly.
+
+interface DayHeader {
+  format: number;
+  littleEndian: boolean;
+  date: string;
+  plan: string;
+  reports: number;
+  strings: string[];
+  programs: [program: string, reports: number][];
+  charts: {
+    buckets: [bucket: string, reports: number, values: boolean][];
+    stacks: [key: string, reports: number][];
+  }[];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
+
+export function serializeDay(day: DayAggregate): Uint8Array {
+  const floats: Float64Array[] = [day.xs];
+  const ints: Uint32Array[] = [];
+  for (const p of day.programs) ints.push(p.reports, p.goos, p.goarch, p.goVersion);
+  for (const chart of day.charts) {
+    for (const bucket of chart.buckets) {
+      if (bucket.values) floats.push(bucket.values);
+      ints.push(bucket.reports);
+    }
+    for (const stack of chart.stacks) {
+      floats.push(stack.values);
+      ints.push(stack.reports);
+    }
+  }
+  const header: DayHeader = {
+    format: DAY_FORMAT,
+    littleEndian: LITTLE_ENDIAN,
+    date: day.date,
+    plan: day.plan,
+    reports: day.xs.length,
+    strings: day.strings,
+    programs: day.programs.map((p) => [p.program, p.reports.length]),
+    charts: day.charts.map((chart) => ({
+      buckets: chart.buckets.map((b) => [b.bucket, b.reports.length, b.values !== null]),
+      stacks: chart.stacks.map((s) => [s.key, s.reports.length]),
+    })),
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const start = align8(4 + json.length);
+  const size = (arrays: (Float64Array | Uint32Array)[]) =>
+    arrays.reduce((total, a) => total + a.byteLength, 0);
+  const bytes = new Uint8Array(start + size(floats) + size(ints));
+  new DataView(bytes.buffer).setUint32(0, json.length, true);
+  bytes.set(json, 4);
+  bytes.fill(0x20, 4 + json.length, start);
+  let offset = start;
+  for (const array of floats) {
+    new Float64Array(bytes.buffer, offset, array.length).set(array);
+    offset += array.byteLength;
+  }
+  for (const array of ints) {
+    new Uint32Array(bytes.buffer, offset, array.length).set(array);
+    offset += array.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * The inverse of serializeDay. The arrays are views into `bytes`. Throws on an entry of
+ * another format or byte order, or a truncated one: treat that as a cache miss.
+ */
+export function deserializeDay(bytes: Uint8Array): DayAggregate {
+  // Float64Array views need an 8-byte aligned start (a Node Buffer may not have one).
+  const data = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
+  const headerLength = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(data.subarray(4, 4 + headerLength))) as DayHeader;
+  if (header.format !== DAY_FORMAT || header.littleEndian !== LITTLE_ENDIAN) {
+    throw new Error(`day aggregate format ${header.format}, expected ${DAY_FORMAT} in this byte order`);
+  }
+  let floatCount = header.reports;
+  let intCount = 0;
+  for (const [, reports] of header.programs) intCount += 4 * reports;
+  for (const chart of header.charts) {
+    for (const [, reports, values] of chart.buckets) {
+      floatCount += values ? reports : 0;
+      intCount += reports;
+    }
+    for (const [, reports] of chart.stacks) {
+      floatCount += reports;
+      intCount += reports;
+    }
+  }
+  let floatOffset = data.byteOffset + align8(4 + headerLength);
+  let intOffset = floatOffset + 8 * floatCount;
+  if (intOffset + 4 * intCount !== data.byteOffset + data.byteLength) {
+    throw new Error(`day aggregate of ${data.byteLength} bytes does not match its header`);
+  }
+  const floats = (length: number) => {
+    const array = new Float64Array(data.buffer, floatOffset, length);
+    floatOffset += array.byteLength;
+    return array;
+  };
+  const ints = (length: number) => {
+    const array = new Uint32Array(data.buffer, intOffset, length);
+    intOffset += array.byteLength;
+    return array;
+  };
+  return {
+    date: header.date,
+    plan: header.plan,
+    xs: floats(header.reports),
+    strings: header.strings,
+    programs: header.programs.map(([program, reports]) => ({
+      program,
+      reports: ints(reports),
+      goos: ints(reports),
+      goarch: ints(reports),
+      goVersion: ints(reports),
+    })),
+    charts: header.charts.map((chart) => ({
+      buckets: chart.buckets.map(([bucket, reports, values]) => ({
+        bucket,
+        values: values ? floats(reports) : null,
+        reports: ints(reports),
+      })),
+      stacks: chart.stacks.map(([key, reports]) => ({
+        key,
+        values: floats(reports),
+        reports: ints(reports),
+      })),
+    })),
+  };
+}
