@@ -1,0 +1,81 @@
+// One day's file, start to finish: decode → validate → aggregate. Runs in a
+// worker thread or in the main thread; pure apart from its input bytes.
+
+import { addReport, createDayAggregate, finishDay, serializeDay, type AggregationPlan } from "./aggregate.ts";
+import { DecodeError, decodeLines, type DecodeOptions } from "./decode.ts";
+import type { DayStatus, RejectReason, Rejection } from "./types.ts";
+import { tooLongRejection, validateLine, type ValidationPolicy } from "./validate.ts";
+
+/** Rejections kept per day as examples for the Data page and --strict messages. */
+export const SAMPLE_REJECTIONS = 20;
+
+export interface DayResult {
+  status: DayStatus;
+  /** serializeDay() of the day's aggregate; null when the day failed. */
+  aggregate: Uint8Array | null;
+}
+
+export type DayLimits = Omit<DecodeOptions, "file">;
+
+/**
+ * Reads every line of one day's file, keeps the good reports and counts the
+ * rejected lines by reason. A line that fails never drops the others; a file
+ * that cannot be decompressed fails the day as a whole (its lines cannot be
+ * trusted), with a message naming the file.
+ */
+export function processDay(
+  input: { date: string; source: string; bytes: Uint8Array },
+  plan: AggregationPlan,
+  policy: ValidationPolicy,
+  limits: DayLimits,
+): DayResult {
+  const status: DayStatus = {
+    date: input.date,
+    status: "ok",
+    source: input.source,
+    bytes: input.bytes.length,
+    decompressed_bytes: 0,
+    lines: 0,
+    accepted: 0,
+    reports: 0,
+    rejected: {},
+    rejections: [],
+  };
+  const reject = (rejection: Rejection) => {
+    const reason: RejectReason = rejection.reason;
+    status.rejected[reason] = (status.rejected[reason] ?? 0) + 1;
+    if (status.rejections.length < SAMPLE_REJECTIONS) status.rejections.push(rejection);
+  };
+  const day = createDayAggregate(input.date, plan);
+  const lines = decodeLines(input.bytes, { ...limits, file: input.source });
+  try {
+    for (let next = lines.next(); ; next = lines.next()) {
+      if (next.done) {
+        status.lines = next.value.lines;
+        status.decompressed_bytes = next.value.decompressedBytes;
+        break;
+      }
+      const line = next.value;
+      if ("tooLong" in line) {
+        reject(tooLongRejection(line.line, line.bytes, limits.maxLineBytes));
+        continue;
+      }
+      const result = validateLine(line.text, line.line, policy);
+      if (!result.ok) {
+        reject(result.rejection);
+        continue;
+      }
+      status.accepted++;
+      addReport(day, result.report);
+    }
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    return {
+      status: { ...status, status: "failed", accepted: 0, reports: 0, error: error.message },
+      aggregate: null,
+    };
+  }
+  const aggregate = finishDay(day);
+  status.reports = aggregate.xs.length;
+  return { status, aggregate: serializeDay(aggregate) };
+}

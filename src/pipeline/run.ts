@@ -1,0 +1,618 @@
+// The data run behind `npm run data`: from a source of daily files to the
+// files the site reads. It wires the steps together (source → decode →
+// validate → aggregate → series → export) and owns nothing else: every number
+// is computed in the step named for it.
+
+import { readFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import {
+  buildPlan,
+  deserializeDay,
+  planCharts,
+  type AggregationPlan,
+  type PlannedChart,
+} from "./aggregate.ts";
+import { aggregateKey, openCache, sha256, type Cache } from "./cache.ts";
+import { parseChartConfig } from "./chartconfig.ts";
+import { processDay, type DayLimits, type DayResult } from "./day.ts";
+import type { DayRequest, DayWorkerData } from "./day-worker.ts";
+import { DEFAULT_LIMITS } from "./decode.ts";
+import { chartFiles, roundShare, rowsToCsv, toJson, writeOutputDir } from "./export.ts";
+import type { DataOptions } from "./options.ts";
+import type { Progress } from "./progress.ts";
+import { computeSeries, type ChartSeries, type SeriesResult } from "./series.ts";
+import {
+  dateRange,
+  defaultRange,
+  fetchDay,
+  listDirectoryDays,
+  parseSource,
+  SourceError,
+  urlForDate,
+  type IgnoredFile,
+} from "./source.ts";
+import type {
+  ChartConfig,
+  ChartEntry,
+  ChartFile,
+  ChartRow,
+  ConfigFile,
+  DayStatus,
+  InputError,
+  ProgramEntry,
+  SiteIndex,
+  UploadConfig,
+} from "./types.ts";
+import { compileUploadConfig, deriveUploadConfig, parseUploadConfig } from "./uploadconfig.ts";
+
+/** A run that cannot go on: the message says what and where; the CLI prints it and exits non-zero. */
+export class RunError extends Error {}
+
+export interface RunSummary {
+  days: DayStatus[];
+  index: SiteIndex;
+  out: string;
+  /** Days whose aggregate came from the cache, and days aggregated in this run. */
+  cachedDays: number;
+  aggregatedDays: number;
+  ignoredFiles: IgnoredFile[];
+}
+
+export interface RunIO {
+  progress: Progress;
+  /** Today, for a URL source's default range. */
+  now: Date;
+}
+
+// ---------------------------------------------------------------------------
+// Configuration.
+
+interface LoadedConfig {
+  chartConfigText: string;
+  chartConfigs: ChartConfig[];
+  upload: UploadConfig;
+  /** Whether the upload config restricts reports (given, not derived). */
+  restricted: boolean;
+}
+
+function formatInputErrors(errors: readonly InputError[]): string {
+  return errors
+    .map((error) => {
+      const where = error.line !== undefined ? `${error.file}:${error.line}` : error.file;
+      return `${where}: ${error.message}`;
+    })
+    .join("\n");
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new RunError(`${path}: cannot read the ${what}: ${(error as Error).message}`);
+  }
+}
+
+async function loadConfig(options: DataOptions): Promise<LoadedConfig> {
+  const chartConfigText = await readText(options.charts, "chart config");
+  const charts = parseChartConfig(chartConfigText, options.charts);
+  if (!charts.ok) throw new RunError(formatInputErrors(charts.errors));
+  if (options.uploadConfig === null) {
+    return {
+      chartConfigText,
+      chartConfigs: charts.charts,
+      upload: deriveUploadConfig(charts.charts),
+      restricted: false,
+    };
+  }
+  const uploadText = await readText(options.uploadConfig, "upload config");
+  const upload = parseUploadConfig(uploadText, options.uploadConfig);
+  if (!upload.ok) throw new RunError(formatInputErrors(upload.errors));
+  return { chartConfigText, chartConfigs: charts.charts, upload: upload.config, restricted: true };
+}
+
+/** A URL- and file-safe name: lower-case letters and digits separated by single dashes. */
+export function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "x"
+  );
+}
+
+/** Chart ids: "<program>--<chart>", with a numeric suffix when two charts would share one. */
+function chartIdAllocator(): (program: string, name: string) => string {
+  const used = new Set<string>();
+  return (program, name) => {
+    const base = `${slug(program)}--${slug(name)}`;
+    let id = base;
+    for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
+    used.add(id);
+    return id;
+  };
+}
+
+/**
+ * What makes a day's aggregate valid besides its file's bytes: the charts, the
+ * upload config when it restricts reports, the limits, and the code of the
+ * steps that produce it (so a change to counting never reuses stale entries).
+ */
+async function aggregateVersion(plan: AggregationPlan, config: LoadedConfig, limits: DayLimits) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const code = await Promise.all(
+    ["day.ts", "decode.ts", "validate.ts", "aggregate.ts", "versions.ts", "uploadconfig.ts", "types.ts"].map(
+      (file) => readFile(join(here, file), "utf8"),
+    ),
+  );
+  return {
+    configHash: sha256(
+      JSON.stringify([plan.fingerprint, config.restricted ? config.upload : null, limits]),
+    ),
+    codeVersion: sha256(code.join("\0")),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Days: where each day's bytes come from.
+
+interface PlannedDay {
+  date: string;
+  /** A file path or a URL. */
+  source: string;
+  kind: "file" | "url" | "absent";
+}
+
+async function planDays(options: DataOptions, now: Date): Promise<{ days: PlannedDay[]; ignored: IgnoredFile[] }> {
+  let source;
+  try {
+    source = parseSource(options.source);
+  } catch (error) {
+    throw new RunError((error as Error).message);
+  }
+  if (source.kind === "dir") {
+    let listing;
+    try {
+      listing = await listDirectoryDays(source.dir, options.from ?? undefined, options.to ?? undefined);
+    } catch (error) {
+      throw new RunError(`--source ${source.dir}: ${(error as Error).message}`);
+    }
+    if (listing.days.length === 0) {
+      throw new RunError(
+        `--source ${source.dir}: no daily files (named YYYY-MM-DD.json.gz, .json, .zip or YYYY-MM-DD) in the range`,
+      );
+    }
+    const files = new Map(listing.days.map((day) => [day.date, day.path]));
+    const first = options.from ?? listing.days[0]!.date;
+    const last = options.to ?? listing.days[listing.days.length - 1]!.date;
+    const days = dateRange(first, last).map((date): PlannedDay => {
+      const path = files.get(date);
+      return path ? { date, source: path, kind: "file" } : { date, source: join(source.dir, date), kind: "absent" };
+    });
+    return { days, ignored: listing.ignored };
+  }
+  const defaults = defaultRange(now);
+  const last = options.to ?? defaults.to;
+  const first = options.from ?? (options.to ? dateRange(addDaysBefore(last, 83), last)[0]! : defaults.from);
+  const days = dateRange(first, last).map(
+    (date): PlannedDay => ({ date, source: urlForDate(source.template, date), kind: "url" }),
+  );
+  return { days, ignored: [] };
+}
+
+function addDaysBefore(date: string, days: number): string {
+  const time = Date.parse(`${date}T00:00:00Z`) - days * 86_400_000;
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+/** The day's bytes, from disk or the network (through the cache); undefined when the day has no file. */
+async function readDay(day: PlannedDay, cache: Cache): Promise<Uint8Array | undefined> {
+  if (day.kind === "absent") return undefined;
+  if (day.kind === "file") {
+    try {
+      return new Uint8Array(await readFile(day.source));
+    } catch (error) {
+      throw new RunError(`${day.source}: cannot read: ${(error as Error).message}`);
+    }
+  }
+  const cached = await cache.readRaw(day.date);
+  const validators = cached && cached.meta.url === day.source ? cached.meta : undefined;
+  let result;
+  try {
+    result = await fetchDay(day.source, { etag: validators?.etag, lastModified: validators?.lastModified });
+  } catch (error) {
+    if (error instanceof SourceError) throw new RunError(error.message);
+    throw error;
+  }
+  if (result.status === "missing") return undefined;
+  if (result.status === "not-modified") {
+    if (!cached) throw new RunError(`GET ${day.source}: 304 Not Modified without a cached copy`);
+    return cached.bytes;
+  }
+  await cache.writeRaw(day.date, result.bytes, {
+    url: day.source,
+    etag: result.etag,
+    lastModified: result.lastModified,
+  });
+  return result.bytes;
+}
+
+// ---------------------------------------------------------------------------
+// Aggregating days, in worker threads when there are cores to spare.
+
+interface DayPool {
+  run(request: Omit<DayRequest, "id">): Promise<DayResult>;
+  close(): Promise<void>;
+}
+
+function createDayPool(size: number, data: DayWorkerData): DayPool {
+  if (size === 0) {
+    const plan = buildPlan(data.charts);
+    const policy = { uploadConfig: data.uploadConfig ? compileUploadConfig(data.uploadConfig, true) : null };
+    return {
+      run: async (request) => processDay(request, plan, policy, data.limits),
+      close: async () => {},
+    };
+  }
+  const workers = Array.from(
+    { length: size },
+    () => new Worker(new URL("./day-worker.ts", import.meta.url), { workerData: data }),
+  );
+  const pending = new Map<number, { resolve: (result: DayResult) => void; reject: (error: Error) => void }>();
+  const idle = [...workers];
+  const queue: DayRequest[] = [];
+  let nextId = 0;
+  const dispatch = () => {
+    while (idle.length > 0 && queue.length > 0) {
+      const worker = idle.pop()!;
+      const request = queue.shift()!;
+      worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
+    }
+  };
+  for (const worker of workers) {
+    worker.on("message", (message: { id: number; result?: DayResult; error?: string }) => {
+      const job = pending.get(message.id);
+      pending.delete(message.id);
+      idle.push(worker);
+      dispatch();
+      if (!job) return;
+      if (message.result) job.resolve(message.result);
+      else job.reject(new Error(message.error));
+    });
+    worker.on("error", (error) => {
+      for (const job of pending.values()) job.reject(error);
+      pending.clear();
+    });
+  }
+  return {
+    run(request) {
+      const id = nextId++;
+      // The bytes are transferred to the worker; copy if they are a view of a larger buffer.
+      const bytes =
+        request.bytes.byteOffset === 0 && request.bytes.byteLength === request.bytes.buffer.byteLength
+          ? request.bytes
+          : request.bytes.slice();
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        queue.push({ ...request, id, bytes });
+        dispatch();
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}
+
+/** Runs `task` over `items` with at most `limit` at a time; the first failure stops new work and rejects. */
+async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  let failed = false;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await task(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  });
+  const results = await Promise.allSettled(runners);
+  const failure = results.find((result) => result.status === "rejected");
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+}
+
+// A cache entry for a day: its DayStatus as one JSON line, then serializeDay()'s bytes.
+function encodeDayEntry(status: DayStatus, aggregate: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify(status) + "\n");
+  const entry = new Uint8Array(head.length + aggregate.length);
+  entry.set(head);
+  entry.set(aggregate, head.length);
+  return entry;
+}
+
+function decodeDayEntry(bytes: Uint8Array): { status: DayStatus; aggregate: Uint8Array } {
+  const newline = bytes.indexOf(0x0a);
+  if (newline < 0) throw new Error("day cache entry without a status line");
+  const status = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline))) as DayStatus;
+  return { status, aggregate: bytes.subarray(newline + 1) };
+}
+
+// ---------------------------------------------------------------------------
+// The run.
+
+export async function runData(options: DataOptions, io: RunIO): Promise<RunSummary> {
+  const config = await loadConfig(options);
+  const charts = planCharts({
+    upload: config.upload,
+    chartConfigs: config.chartConfigs,
+    chartId: chartIdAllocator(),
+  });
+  const plan = buildPlan(charts);
+  const limits: DayLimits = { ...DEFAULT_LIMITS };
+  const { configHash, codeVersion } = await aggregateVersion(plan, config, limits);
+  const cache = await openCache(options.cache);
+  const { days: plannedDays, ignored } = await planDays(options, io.now);
+
+  const statuses = new Map<string, DayStatus>();
+  const keys = new Map<string, string>();
+  let cachedDays = 0;
+  let aggregatedDays = 0;
+  let bytesRead = 0;
+  let reportsRead = 0;
+  let done = 0;
+  const tick = () =>
+    io.progress.update({
+      phase: "aggregate",
+      daysDone: ++done,
+      daysTotal: plannedDays.length,
+      bytes: bytesRead,
+      reports: reportsRead,
+    });
+
+  const pool = createDayPool(Math.min(options.workers, cpus().length), {
+    charts,
+    uploadConfig: config.restricted ? config.upload : null,
+    limits,
+  });
+  const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(2, 2 * options.workers);
+  try {
+    await forEachLimit(plannedDays, concurrency, async (day) => {
+      const bytes = await readDay(day, cache);
+      if (!bytes) {
+        statuses.set(day.date, missingDay(day));
+        tick();
+        return;
+      }
+      bytesRead += bytes.length;
+      const key = aggregateKey(sha256(bytes), configHash, codeVersion);
+      const cached = await cache.readAggregate(key);
+      if (cached) {
+        const { status } = decodeDayEntry(cached);
+        statuses.set(day.date, { ...status, date: day.date, source: day.source });
+        keys.set(day.date, key);
+        reportsRead += status.accepted;
+        cachedDays++;
+        tick();
+        return;
+      }
+      const result = await pool.run({ date: day.date, source: day.source, bytes });
+      statuses.set(day.date, result.status);
+      reportsRead += result.status.accepted;
+      aggregatedDays++;
+      if (result.aggregate !== null) {
+        await cache.writeAggregate(key, encodeDayEntry(result.status, result.aggregate));
+        keys.set(day.date, key);
+      }
+      tick();
+    });
+  } finally {
+    await pool.close();
+  }
+  io.progress.done();
+
+  const days = plannedDays.map((day) => statuses.get(day.date)!);
+  if (keys.size === 0) {
+    throw new RunError(
+      `no day could be read in ${days[0]!.date}…${days[days.length - 1]!.date}` +
+        days
+          .filter((day) => day.error)
+          .slice(0, 5)
+          .map((day) => `\n  ${day.error}`)
+          .join(""),
+    );
+  }
+  if (options.strict) enforceStrict(days);
+
+  const series = await computeSeries(
+    async (date) => {
+      const key = keys.get(date);
+      if (!key) return undefined;
+      const entry = await cache.readAggregate(key);
+      if (!entry) throw new RunError(`the cached aggregate of ${date} vanished or was corrupted during the run`);
+      return deserializeDay(decodeDayEntry(entry).aggregate);
+    },
+    plannedDays.map((day) => day.date),
+    plan,
+  );
+
+  const files = exportFiles(series, days, config, options);
+  await writeOutputDir(options.out, files.files);
+  return { days, index: files.index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored };
+}
+
+function missingDay(day: PlannedDay): DayStatus {
+  return {
+    date: day.date,
+    status: "missing",
+    source: day.source,
+    bytes: 0,
+    decompressed_bytes: 0,
+    lines: 0,
+    accepted: 0,
+    reports: 0,
+    rejected: {},
+    rejections: [],
+  };
+}
+
+/** --strict: any rejected line or unreadable day fails the run, naming the file and line. */
+function enforceStrict(days: readonly DayStatus[]): void {
+  const problems: string[] = [];
+  let total = 0;
+  for (const day of days) {
+    if (day.status === "failed") {
+      total++;
+      problems.push(day.error ?? `${day.source}: could not be read`);
+    }
+    for (const count of Object.values(day.rejected)) total += count ?? 0;
+    for (const rejection of day.rejections) {
+      problems.push(`${day.source}:${rejection.line}: ${rejection.reason}: ${rejection.detail}`);
+    }
+  }
+  if (total === 0) return;
+  const shown = problems.slice(0, 20);
+  throw new RunError(
+    `--strict: ${total} rejected line(s) or failed day(s):\n  ${shown.join("\n  ")}` +
+      (problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : ""),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Export: the files of --out.
+
+const BUILTIN_TEXT: Record<string, { title: string; description: string }> = {
+  Version: {
+    title: "Program versions",
+    description: "Versions of the program in the reports, grouped by major and minor version.",
+  },
+  GOOS: { title: "Operating systems (GOOS)", description: "The GOOS the program was built for." },
+  GOARCH: { title: "Architectures (GOARCH)", description: "The GOARCH the program was built for." },
+  GoVersion: {
+    title: "Go versions",
+    description: "The Go version the program was built with, grouped as go1.N.",
+  },
+};
+
+function roundRow(row: ChartRow): ChartRow {
+  return {
+    ...row,
+    share: roundShare(row.share),
+    share_low: roundShare(row.share_low),
+    share_high: roundShare(row.share_high),
+  };
+}
+
+/** The bucket with the most reports over the whole range (first in order on ties). */
+function mainBucket(series: ChartSeries, all: { start: string; end: string }): string {
+  let best = series.buckets[0] ?? "";
+  let most = -1;
+  for (const bucket of series.buckets) {
+    const row = series.rows.find(
+      (r) => r.bucket === bucket && r.window_start === all.start && r.window_end === all.end,
+    );
+    if (row && row.reports > most) {
+      most = row.reports;
+      best = bucket;
+    }
+  }
+  return best;
+}
+
+function exportFiles(
+  series: SeriesResult,
+  days: DayStatus[],
+  config: LoadedConfig,
+  options: DataOptions,
+): { files: Map<string, string>; index: SiteIndex } {
+  const files = new Map<string, string>();
+  const { windows } = series;
+  const configById = new Map<string, ChartConfig>();
+  const entries: ChartEntry[] = [];
+  const allRows: ChartRow[] = [];
+  const configs = config.chartConfigs;
+  let configIndex = 0;
+  for (const chartSeries of series.charts) {
+    const chart: PlannedChart = chartSeries.chart;
+    const chartConfig = chart.builtin ? undefined : configs[configIndex++];
+    if (chartConfig) configById.set(chart.id, chartConfig);
+    const rows = chartSeries.rows.map(roundRow);
+    allRows.push(...rows);
+    const paths = chartFiles(chart.id);
+    const text = chart.builtin ? BUILTIN_TEXT[chart.name] : undefined;
+    const main = mainBucket(chartSeries, windows.all);
+    const file: ChartFile = {
+      id: chart.id,
+      program: chart.program,
+      name: chart.name,
+      title: chartConfig?.title ?? text?.title ?? chart.name,
+      description: chartConfig?.description ?? text?.description ?? "",
+      type: chart.type,
+      builtin: chart.builtin,
+      counter: chartConfig?.counter ?? "",
+      issues: chartConfig?.issues ?? [],
+      buckets: chartSeries.buckets,
+      rate: chart.rate,
+      windows: { latest7: windows.latest7, latest28: windows.latest28, all: windows.all, weeks: windows.weeks },
+      rows,
+      breakdowns: chartSeries.breakdowns,
+      stacks: chartSeries.stacks,
+    };
+    files.set(paths.json, toJson(file));
+    files.set(paths.csv, rowsToCsv(rows));
+    entries.push({
+      id: chart.id,
+      program: chart.program,
+      name: chart.name,
+      title: file.title,
+      type: chart.type,
+      builtin: chart.builtin,
+      csv: paths.csv,
+      json: paths.json,
+      mainBucket: main,
+      sparkline: windows.weeks.map((week) => {
+        const row = rows.find(
+          (r) => r.bucket === main && r.window_start === week.start && r.window_end === week.end,
+        );
+        return row?.share ?? 0;
+      }),
+    });
+  }
+  const programs: ProgramEntry[] = [];
+  for (const entry of entries) {
+    let program = programs.find((p) => p.name === entry.program);
+    if (!program) {
+      program = { name: entry.program, id: slug(entry.program), charts: [] };
+      programs.push(program);
+    }
+    program.charts.push(entry.id);
+  }
+  const index: SiteIndex = {
+    range: { start: windows.all.start, end: windows.all.end },
+    days: days.filter((day) => day.status === "ok").length,
+    reports: series.reports,
+    windows: { latest7: windows.latest7, latest28: windows.latest28, all: windows.all, weeks: windows.weeks },
+    programs,
+    charts: entries,
+    files: {
+      all_csv: "all.csv",
+      days: "days.json",
+      participation: "participation.json",
+      config: "config.json",
+    },
+  };
+  const configFile: ConfigFile = {
+    chartConfig: { path: options.charts, text: config.chartConfigText, parsed: config.chartConfigs },
+    uploadConfig: { path: options.uploadConfig, derived: !config.restricted, config: config.upload },
+  };
+  files.set("index.json", toJson(index));
+  files.set("all.csv", rowsToCsv(allRows));
+  files.set("days.json", toJson(days));
+  files.set("participation.json", toJson(series.participation));
+  files.set("config.json", toJson(configFile));
+  return { files, index };
+}
