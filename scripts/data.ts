@@ -18,7 +18,8 @@ function summarize(summary: RunSummary, seconds: number): string {
     lines += day.lines;
     accepted += day.accepted;
     bytes += day.bytes;
-    for (const [reason, n] of Object.entries(day.rejected)) rejected.set(reason, (rejected.get(reason) ?? 0) + (n ?? 0));
+    for (const [reason, n] of Object.entries(day.rejected))
+      rejected.set(reason, (rejected.get(reason) ?? 0) + (n ?? 0));
   }
   const out = [
     `days      ${days.length} in ${index.range.start}…${index.range.end}: ${count("ok")} ok, ${count("missing")} missing, ${count("failed")} failed` +

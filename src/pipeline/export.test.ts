@@ -62,7 +62,13 @@ describe("writeOutputDir", () => {
     const out = join(root, "out");
     await mkdir(out);
     await writeFile(join(out, "stale.json"), "old");
-    await writeOutputDir(out, new Map([["index.json", "{}"], ["charts/a.csv", "x"]]));
+    await writeOutputDir(
+      out,
+      new Map([
+        ["index.json", "{}"],
+        ["charts/a.csv", "x"],
+      ]),
+    );
     expect((await readdir(out)).sort()).toEqual(["charts", "index.json"]);
     expect(await readFile(join(out, "charts/a.csv"), "utf8")).toBe("x");
     expect((await readdir(root)).sort()).toEqual(["out"]);

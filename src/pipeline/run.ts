@@ -148,9 +148,7 @@ async function aggregateVersion(plan: AggregationPlan, config: LoadedConfig, lim
     ),
   );
   return {
-    configHash: sha256(
-      JSON.stringify([plan.fingerprint, config.restricted ? config.upload : null, limits]),
-    ),
+    configHash: sha256(JSON.stringify([plan.fingerprint, config.restricted ? config.upload : null, limits])),
     codeVersion: sha256(code.join("\0")),
   };
 }
@@ -165,7 +163,10 @@ interface PlannedDay {
   kind: "file" | "url" | "absent";
 }
 
-async function planDays(options: DataOptions, now: Date): Promise<{ days: PlannedDay[]; ignored: IgnoredFile[] }> {
+async function planDays(
+  options: DataOptions,
+  now: Date,
+): Promise<{ days: PlannedDay[]; ignored: IgnoredFile[] }> {
   let source;
   try {
     source = parseSource(options.source);
@@ -189,16 +190,20 @@ async function planDays(options: DataOptions, now: Date): Promise<{ days: Planne
     const last = options.to ?? listing.days[listing.days.length - 1]!.date;
     const days = dateRange(first, last).map((date): PlannedDay => {
       const path = files.get(date);
-      return path ? { date, source: path, kind: "file" } : { date, source: join(source.dir, date), kind: "absent" };
+      return path
+        ? { date, source: path, kind: "file" }
+        : { date, source: join(source.dir, date), kind: "absent" };
     });
     return { days, ignored: listing.ignored };
   }
   const defaults = defaultRange(now);
   const last = options.to ?? defaults.to;
   const first = options.from ?? (options.to ? dateRange(addDaysBefore(last, 83), last)[0]! : defaults.from);
-  const days = dateRange(first, last).map(
-    (date): PlannedDay => ({ date, source: urlForDate(source.template, date), kind: "url" }),
-  );
+  const days = dateRange(first, last).map((date): PlannedDay => ({
+    date,
+    source: urlForDate(source.template, date),
+    kind: "url",
+  }));
   return { days, ignored: [] };
 }
 
@@ -433,7 +438,8 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       const key = keys.get(date);
       if (!key) return undefined;
       const entry = await cache.readAggregate(key);
-      if (!entry) throw new RunError(`the cached aggregate of ${date} vanished or was corrupted during the run`);
+      if (!entry)
+        throw new RunError(`the cached aggregate of ${date} vanished or was corrupted during the run`);
       return deserializeDay(decodeDayEntry(entry).aggregate);
     },
     plannedDays.map((day) => day.date),
@@ -557,7 +563,12 @@ function exportFiles(
       issues: chartConfig?.issues ?? [],
       buckets: chartSeries.buckets,
       rate: chart.rate,
-      windows: { latest7: windows.latest7, latest28: windows.latest28, all: windows.all, weeks: windows.weeks },
+      windows: {
+        latest7: windows.latest7,
+        latest28: windows.latest28,
+        all: windows.all,
+        weeks: windows.weeks,
+      },
       rows,
       breakdowns: chartSeries.breakdowns,
       stacks: chartSeries.stacks,
