@@ -123,16 +123,22 @@ export function slug(text: string): string {
   );
 }
 
-/** Chart ids: "<program>--<chart>", with a numeric suffix when two charts would share one. */
-function chartIdAllocator(): (program: string, name: string) => string {
+/**
+ * Chart ids: "<program>--<chart>", with a numeric suffix when two charts would
+ * share one. Remembers which chart config each configured chart's id came from.
+ */
+function chartIdAllocator() {
   const used = new Set<string>();
-  return (program, name) => {
+  const configs = new Map<string, ChartConfig>();
+  const chartId = (program: string, name: string, config?: ChartConfig) => {
     const base = `${slug(program)}--${slug(name)}`;
     let id = base;
     for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
     used.add(id);
+    if (config) configs.set(id, config);
     return id;
   };
+  return { chartId, configs };
 }
 
 /**
@@ -352,10 +358,11 @@ function decodeDayEntry(bytes: Uint8Array): { status: DayStatus; aggregate: Uint
 
 export async function runData(options: DataOptions, io: RunIO): Promise<RunSummary> {
   const config = await loadConfig(options);
+  const ids = chartIdAllocator();
   const charts = planCharts({
     upload: config.upload,
     chartConfigs: config.chartConfigs,
-    chartId: chartIdAllocator(),
+    chartId: ids.chartId,
   });
   const plan = buildPlan(charts);
   const limits: DayLimits = { ...DEFAULT_LIMITS };
@@ -446,7 +453,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
     plan,
   );
 
-  const files = exportFiles(series, days, config, options);
+  const files = exportFiles(series, days, config, ids.configs, options);
   await writeOutputDir(options.out, files.files);
   return { days, index: files.index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored };
 }
@@ -533,19 +540,16 @@ function exportFiles(
   series: SeriesResult,
   days: DayStatus[],
   config: LoadedConfig,
+  configById: ReadonlyMap<string, ChartConfig>,
   options: DataOptions,
 ): { files: Map<string, string>; index: SiteIndex } {
   const files = new Map<string, string>();
   const { windows } = series;
-  const configById = new Map<string, ChartConfig>();
   const entries: ChartEntry[] = [];
   const allRows: ChartRow[] = [];
-  const configs = config.chartConfigs;
-  let configIndex = 0;
   for (const chartSeries of series.charts) {
     const chart: PlannedChart = chartSeries.chart;
-    const chartConfig = chart.builtin ? undefined : configs[configIndex++];
-    if (chartConfig) configById.set(chart.id, chartConfig);
+    const chartConfig = configById.get(chart.id);
     const rows = chartSeries.rows.map(roundRow);
     allRows.push(...rows);
     const paths = chartFiles(chart.id);
