@@ -1,0 +1,273 @@
+// End to end: `npm run data` on a generated range, checked against an
+// independent re-implementation of upstream's counting
+// (golang.org/x/telemetry godev/cmd/worker: group, then partition).
+
+import { csvParse } from "d3-dsv";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Generator } from "../scripts/generate-lib.ts";
+import { readUploadConfig } from "../scripts/generate.ts";
+import type {
+  ChartFile,
+  ChartRow,
+  DayStatus,
+  Report,
+  SiteIndex,
+  UploadConfig,
+} from "../src/pipeline/types.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const upload: UploadConfig = readUploadConfig(join(root, "data/uploadconfig.json"));
+const generator = new Generator({
+  end: "2026-11-22",
+  days: 24,
+  reports: 120,
+  seed: 7,
+  format: "gzip",
+  uploadConfig: upload,
+});
+
+function runCli(args: string[]) {
+  return spawnSync(process.execPath, ["scripts/data.ts", "--progress", "none", ...args], {
+    cwd: root,
+    encoding: "utf8",
+  });
+}
+
+function readTree(dir: string, prefix = ""): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(prefix, entry.name);
+    if (entry.isDirectory()) for (const [p, c] of readTree(join(dir, entry.name), path)) files.set(p, c);
+    else files.set(path, readFileSync(join(dir, entry.name), "utf8"));
+  }
+  return files;
+}
+
+// --- The oracle: upstream's group and partition, transcribed, over parsed lines. ---
+
+function goMajorMinor(v: string): string {
+  const m = /^(0|[1-9]\d*)\.(0|[1-9]\d*)/.exec(v.slice(2));
+  return m ? `go${m[1]}.${m[2]}` : "";
+}
+
+function semverMajorMinor(v: string): string {
+  const m = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.exec(v);
+  return m ? `v${m[1]}.${m[2]}` : "";
+}
+
+function normalize(chart: string, bucket: string): string {
+  if (chart === "Version")
+    return bucket === "devel"
+      ? bucket
+      : bucket.startsWith("go")
+        ? goMajorMinor(bucket)
+        : semverMajorMinor(bucket);
+  if (chart === "GoVersion") return goMajorMinor(bucket);
+  return bucket;
+}
+
+/** group(): program → chart → raw bucket → set of report X. */
+function group(reports: Report[]): Map<string, Map<string, Map<string, Set<number>>>> {
+  const data = new Map<string, Map<string, Map<string, Set<number>>>>();
+  const write = (program: string, chart: string, bucket: string, x: number) => {
+    const charts = data.get(program) ?? data.set(program, new Map()).get(program)!;
+    const buckets = charts.get(chart) ?? charts.set(chart, new Map()).get(chart)!;
+    (buckets.get(bucket) ?? buckets.set(bucket, new Set()).get(bucket)!).add(x);
+  };
+  for (const r of reports) {
+    for (const p of r.Programs) {
+      write(p.Program, "Version", p.Version, r.X);
+      write(p.Program, "GOOS", p.GOOS, r.X);
+      write(p.Program, "GOARCH", p.GOARCH, r.X);
+      write(p.Program, "GoVersion", p.GoVersion, r.X);
+      for (const c of Object.keys(p.Counters ?? {})) {
+        const i = c.indexOf(":");
+        write(p.Program, i < 0 ? c : c.slice(0, i), i < 0 ? c : c.slice(i + 1), r.X);
+      }
+    }
+  }
+  return data;
+}
+
+/** partition(): normalised bucket → distinct reports, over the configured raw buckets. */
+function partition(data: ReturnType<typeof group>, program: string, chart: string, buckets: string[]) {
+  const merged = new Map<string, Set<number>>();
+  for (const bucket of new Set(buckets)) {
+    const normal = normalize(chart, bucket);
+    const set = merged.get(normal) ?? merged.set(normal, new Set()).get(normal)!;
+    for (const x of data.get(program)?.get(chart)?.get(bucket) ?? []) set.add(x);
+  }
+  return new Map([...merged].map(([bucket, ids]) => [bucket, ids.size]));
+}
+
+/** Lines the pipeline accepts; the generator's few malformed lines are left out as upstream's upload server does. */
+function acceptedReports(dates: string[]): Report[] {
+  const reports: Report[] = [];
+  for (const date of dates) {
+    for (const line of generator.day(date).lines) {
+      let report: Report;
+      try {
+        report = JSON.parse(line) as Report;
+      } catch {
+        continue;
+      }
+      const negative = report.Programs.some((p) => Object.values(p.Counters ?? {}).some((n) => n < 0));
+      if (report.X > 0 && report.X <= 1 && !negative) reports.push(report);
+    }
+  }
+  return reports;
+}
+
+function expand(expression: string): string[] {
+  const m = /^([^{]*)\{(.*)\}$/.exec(expression);
+  return m ? m[2]!.split(",").map((b) => m[1] + b.trim()) : [expression];
+}
+
+// --- The run. ---
+
+let source: string;
+let out: string;
+let index: SiteIndex;
+
+beforeAll(() => {
+  source = mkdtempSync(join(tmpdir(), "cs-run-source-"));
+  // Every format the pipeline reads, by bytes rather than by name.
+  const formats = ["gzip", "plain", "zip"] as const;
+  generator.dates().forEach((date, i) => {
+    const format = formats[i % 3]!;
+    const day = generator.day(date);
+    const name = { gzip: `${date}.json.gz`, plain: date, zip: `${date}.zip` }[format];
+    const bytes =
+      format === "gzip" ? day.bytes : new Generator({ ...generator.options, format }).day(date).bytes;
+    writeFileSync(join(source, name), bytes);
+  });
+  out = mkdtempSync(join(tmpdir(), "cs-run-out-"));
+  const cache = mkdtempSync(join(tmpdir(), "cs-run-cache-"));
+  const run = runCli(["--source", source, "--out", out, "--cache", cache, "--workers", "2"]);
+  expect(run.stderr).toBe("");
+  expect(run.status).toBe(0);
+  index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as SiteIndex;
+}, 120_000);
+
+describe("npm run data on a generated range", () => {
+  it("reads every day in every format, and counts the malformed lines by reason", () => {
+    const days = JSON.parse(readFileSync(join(out, "days.json"), "utf8")) as DayStatus[];
+    expect(days.map((d) => d.date)).toEqual(generator.dates());
+    expect(days.every((d) => d.status === "ok")).toBe(true);
+    for (const day of days) {
+      const lines = generator.day(day.date).lines;
+      expect(day.lines).toBe(lines.length);
+      const rejected = Object.values(day.rejected).reduce((a, b) => a + (b ?? 0), 0);
+      expect(day.accepted + rejected).toBe(lines.length);
+      expect(day.reports).toBe(new Set(acceptedReports([day.date]).map((r) => r.X)).size);
+    }
+  });
+
+  it("writes every chart of the index as CSV with the contract's header and as JSON", () => {
+    expect(index.charts.length).toBeGreaterThan(20);
+    for (const entry of index.charts) {
+      const csv = readFileSync(join(out, entry.csv), "utf8");
+      expect(csv.split("\n")[0]).toBe(
+        "program,chart,bucket,window_start,window_end,reports,eligible_reports,share,share_low,share_high,counter_total",
+      );
+      const chart = JSON.parse(readFileSync(join(out, entry.json), "utf8")) as ChartFile;
+      expect(chart).toMatchObject({
+        id: entry.id,
+        program: entry.program,
+        name: entry.name,
+        title: entry.title,
+      });
+      expect(csvParse(csv).length).toBe(chart.rows.length);
+    }
+    const all = csvParse(readFileSync(join(out, "all.csv"), "utf8"));
+    const perChart = index.charts.reduce(
+      (sum, entry) => sum + csvParse(readFileSync(join(out, entry.csv), "utf8")).length,
+      0,
+    );
+    expect(all.length).toBe(perChart);
+  });
+
+  it("gives each configured chart its own config record's title and counter", () => {
+    const configs = JSON.parse(readFileSync(join(out, "config.json"), "utf8")).chartConfig.parsed as {
+      program: string;
+      counter: string;
+      title: string;
+    }[];
+    for (const entry of index.charts.filter((c) => !c.builtin)) {
+      const chart = JSON.parse(readFileSync(join(out, entry.json), "utf8")) as ChartFile;
+      const config = configs.find((c) => c.program === chart.program && c.counter === chart.counter);
+      expect(config, `${entry.id} has a config record`).toBeDefined();
+      expect(chart.title).toBe(config!.title);
+      expect(chart.counter.split(":")[0]).toBe(chart.name);
+    }
+  });
+
+  it("equals upstream's partition counts for every partition chart, in every window", () => {
+    const windows = [
+      index.windows.latest7,
+      index.windows.latest28,
+      index.windows.all,
+      ...index.windows.weeks,
+    ];
+    let compared = 0;
+    for (const window of windows) {
+      const dates = generator.dates().filter((d) => d >= window.start && d <= window.end);
+      const data = group(acceptedReports(dates));
+      for (const entry of index.charts.filter((c) => c.type === "partition")) {
+        const chart = JSON.parse(readFileSync(join(out, entry.json), "utf8")) as ChartFile;
+        const program = upload.Programs.find((p) => p.Name === chart.program)!;
+        const buckets = chart.builtin
+          ? {
+              Version: program.Versions,
+              GOOS: upload.GOOS,
+              GOARCH: upload.GOARCH,
+              GoVersion: upload.GoVersion,
+            }[chart.name]!
+          : expand(chart.counter).map((c) => (c.includes(":") ? c.slice(c.indexOf(":") + 1) : c));
+        const expected = partition(data, chart.program, chart.name, buckets);
+        const rows = chart.rows.filter((r) => r.window_start === window.start && r.window_end === window.end);
+        expect(
+          new Map(rows.map((r) => [r.bucket, r.reports])),
+          `${entry.id} ${window.start}…${window.end}`,
+        ).toEqual(expected);
+        compared += rows.length;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  it("makes shares of eligible reports: the program's reports with X within the counter's rate", () => {
+    const chart = JSON.parse(
+      readFileSync(join(out, "charts/cmd-go--go-buildcache.json"), "utf8"),
+    ) as ChartFile;
+    expect(chart.rate).toBeLessThan(1);
+    const { start, end } = index.windows.latest7;
+    const reports = acceptedReports(generator.dates().filter((d) => d >= start && d <= end));
+    const eligible = new Set(
+      reports
+        .filter((r) => r.X <= chart.rate && r.Programs.some((p) => p.Program === "cmd/go"))
+        .map((r) => r.X),
+    );
+    const row = chart.rows.find(
+      (r) => r.window_start === start && r.window_end === end && r.bucket === "hit",
+    ) as ChartRow;
+    expect(row.eligible_reports).toBe(eligible.size);
+    expect(row.share).toBeCloseTo(row.reports / row.eligible_reports, 6);
+    expect(row.share_low).toBeLessThanOrEqual(row.share);
+    expect(row.share_high).toBeGreaterThanOrEqual(row.share);
+  });
+
+  it("is deterministic: a second run with a warm cache writes byte-identical files", () => {
+    const again = mkdtempSync(join(tmpdir(), "cs-run-out2-"));
+    const cache = mkdtempSync(join(tmpdir(), "cs-run-cache2-"));
+    expect(runCli(["--source", source, "--out", again, "--cache", cache, "--workers", "0"]).status).toBe(0);
+    const warm = runCli(["--source", source, "--out", again, "--cache", cache]);
+    expect(warm.status).toBe(0);
+    expect(warm.stdout).toMatch(/0 aggregated, 24 from cache/);
+    expect(readTree(again)).toEqual(readTree(out));
+  }, 120_000);
+});
