@@ -125,6 +125,15 @@ describe("openCache: raw downloads", () => {
     expect(entry?.meta.lastModified).toBe("yesterday");
     expect(entry?.meta.bytes).toBe(5);
   });
+
+  it("forgets an entry on removeRaw, so no validators are left to revalidate it", async () => {
+    const cache = await openCache(dir);
+    await cache.writeRaw("2024-01-01", bytes("cut sho"), { url: "u", etag: '"1"' });
+    await cache.removeRaw("2024-01-01");
+    expect(await cache.readRaw("2024-01-01")).toBeUndefined();
+    expect(await readdir(join(dir, "raw"))).toEqual([]);
+    await cache.removeRaw("2024-01-02");
+  });
 });
 
 describe("openCache: aggregates", () => {

@@ -36,6 +36,8 @@ export interface Cache {
     bytes: Uint8Array,
     source: { url: string; etag?: string; lastModified?: string; fetchedAt?: Date },
   ): Promise<RawMeta>;
+  /** Forgets a day's download, so that the next run fetches it whole instead of revalidating it. */
+  removeRaw(date: string): Promise<void>;
   /** An aggregate's payload, or undefined when absent or failing its check. */
   readAggregate(key: string): Promise<Uint8Array | undefined>;
   writeAggregate(key: string, payload: Uint8Array): Promise<void>;
@@ -145,6 +147,13 @@ export async function openCache(dir: string): Promise<Cache> {
       await atomicWrite(paths.bin, bytes);
       await atomicWrite(paths.meta, JSON.stringify(meta) + "\n");
       return meta;
+    },
+
+    async removeRaw(date) {
+      const paths = rawPaths(date);
+      // Metadata first: it commits the entry.
+      await rm(paths.meta, { force: true });
+      await rm(paths.bin, { force: true });
     },
 
     async readAggregate(key) {

@@ -9,6 +9,7 @@
 // decompressed chunk is split into lines as it arrives, so only the current
 // partial line is ever held, never the whole day's text.
 
+import { crc32 } from "node:zlib";
 import { Gunzip, Unzip, UnzipInflate, unzipSync } from "fflate";
 
 export type DayFileFormat = "gzip" | "zip" | "plain";
@@ -231,7 +232,7 @@ function* gunzipChunks(bytes: Uint8Array, file: string): Generator<Uint8Array, v
   const gunzip = new Gunzip();
   gunzip.ondata = (data) => {
     ready.push(data);
-    memberCrc = crc32(memberCrc, data);
+    memberCrc = crc32(data, memberCrc);
     memberSize += data.length;
   };
   gunzip.onmember = (offset) => {
@@ -333,21 +334,4 @@ function readUint32LE(bytes: Uint8Array, offset: number): number {
       ((bytes[offset + 3] ?? 0) << 24)) >>>
     0
   );
-}
-
-const CRC32_TABLE = (() => {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let bit = 0; bit < 8; bit++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
-  }
-  return table;
-})();
-
-/** CRC-32 (the gzip and zip checksum) of `data`, continuing from `crc`. */
-function crc32(crc: number, data: Uint8Array): number {
-  let c = ~crc;
-  for (let i = 0; i < data.length; i++) c = (CRC32_TABLE[(c ^ (data[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
-  return ~c >>> 0;
 }

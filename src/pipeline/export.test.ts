@@ -1,9 +1,9 @@
 import { csvParse } from "d3-dsv";
-import { mkdtemp, readFile, readdir, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rename, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { neutraliseCell, rowsToCsv, writeOutputDir } from "./export.ts";
+import { neutraliseCell, recoverOutputDir, rowsToCsv, writeOutputDir } from "./export.ts";
 import type { ChartRow } from "./types.ts";
 
 const row: ChartRow = {
@@ -72,6 +72,21 @@ describe("writeOutputDir", () => {
     expect((await readdir(out)).sort()).toEqual(["charts", "index.json"]);
     expect(await readFile(join(out, "charts/a.csv"), "utf8")).toBe("x");
     expect((await readdir(root)).sort()).toEqual(["out"]);
+  });
+
+  it("puts back an output moved aside by a run killed between its two renames, then replaces it", async () => {
+    const root = await mkdtemp(join(tmpdir(), "cs-export-"));
+    const out = join(root, "out");
+    await mkdir(`${out}.previous`);
+    await writeFile(join(`${out}.previous`, "index.json"), "old");
+    await recoverOutputDir(out);
+    expect(await readFile(join(out, "index.json"), "utf8")).toBe("old");
+    expect(await readdir(root)).toEqual(["out"]);
+
+    await rename(out, `${out}.previous`);
+    await writeOutputDir(out, new Map([["index.json", "new"]]));
+    expect(await readFile(join(out, "index.json"), "utf8")).toBe("new");
+    expect(await readdir(root)).toEqual(["out"]);
   });
 
   it("refuses a path that escapes the output directory", async () => {

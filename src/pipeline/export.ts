@@ -2,7 +2,7 @@
 // Everything here is deterministic: the same inputs give byte-identical files.
 
 import { csvFormatBody, csvFormatRows } from "d3-dsv";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { CSV_COLUMNS, type ChartRow } from "./types.ts";
 
@@ -47,12 +47,14 @@ export function toJson(value: unknown): string {
  * Writes a set of files (paths relative to `outDir`) so that `outDir` is
  * replaced as a whole: files go to a sibling staging directory first, which is
  * then renamed into place. A crash mid-write leaves the previous output intact
- * (plus a stale staging directory that the next run removes).
+ * (plus a stale staging directory that the next run removes); a crash between
+ * the two renames leaves it moved aside, and recoverOutputDir puts it back.
  */
 export async function writeOutputDir(outDir: string, files: Map<string, string>): Promise<void> {
   const target = resolve(outDir);
   const staging = `${target}.staging`;
   const previous = `${target}.previous`;
+  await recoverOutputDir(outDir);
   await rm(staging, { recursive: true, force: true });
   await rm(previous, { recursive: true, force: true });
   for (const [relative, content] of files) {
@@ -69,6 +71,26 @@ export async function writeOutputDir(outDir: string, files: Map<string, string>)
   });
   await rename(staging, target);
   await rm(previous, { recursive: true, force: true });
+}
+
+/**
+ * Puts the previous output back when a run was killed after moving it aside
+ * and before renaming the new one into place: `outDir` is missing and
+ * `outDir.previous` holds the last complete output.
+ */
+export async function recoverOutputDir(outDir: string): Promise<void> {
+  const target = resolve(outDir);
+  const exists = (path: string) =>
+    lstat(path).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return false;
+        throw error;
+      },
+    );
+  if (!(await exists(target)) && (await exists(`${target}.previous`))) {
+    await rename(`${target}.previous`, target);
+  }
 }
 
 /** The path of a chart's files, relative to --out. */

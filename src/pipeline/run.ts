@@ -20,7 +20,7 @@ import { parseChartConfig } from "./chartconfig.ts";
 import { processDay, type DayLimits, type DayResult } from "./day.ts";
 import type { DayRequest, DayWorkerData } from "./day-worker.ts";
 import { DEFAULT_LIMITS } from "./decode.ts";
-import { chartFiles, roundShare, rowsToCsv, toJson, writeOutputDir } from "./export.ts";
+import { chartFiles, recoverOutputDir, roundShare, rowsToCsv, toJson, writeOutputDir } from "./export.ts";
 import type { DataOptions } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { computeSeries, type ChartSeries, type SeriesResult } from "./series.ts";
@@ -32,6 +32,7 @@ import {
   parseSource,
   SourceError,
   urlForDate,
+  type FetchOptions,
   type IgnoredFile,
 } from "./source.ts";
 import type {
@@ -65,7 +66,17 @@ export interface RunIO {
   progress: Progress;
   /** Today, for a URL source's default range. */
   now: Date;
+  /** Download settings for a URL source; fetchDay's defaults when absent. Tests shorten them. */
+  fetch?: DownloadSettings;
+  /** Decode limits; DEFAULT_LIMITS when absent. Tests lower them to reach the limits quickly. */
+  limits?: Partial<DayLimits>;
 }
+
+/** The parts of FetchOptions that are settings of a run rather than of one request. */
+export type DownloadSettings = Pick<
+  FetchOptions,
+  "timeoutMs" | "retries" | "backoffMs" | "maxBackoffMs" | "maxRetryAfterMs" | "maxBytes" | "maxRedirects"
+>;
 
 // ---------------------------------------------------------------------------
 // Configuration.
@@ -219,7 +230,11 @@ function addDaysBefore(date: string, days: number): string {
 }
 
 /** The day's bytes, from disk or the network (through the cache); undefined when the day has no file. */
-async function readDay(day: PlannedDay, cache: Cache): Promise<Uint8Array | undefined> {
+async function readDay(
+  day: PlannedDay,
+  cache: Cache,
+  settings: DownloadSettings,
+): Promise<Uint8Array | undefined> {
   if (day.kind === "absent") return undefined;
   if (day.kind === "file") {
     try {
@@ -232,7 +247,11 @@ async function readDay(day: PlannedDay, cache: Cache): Promise<Uint8Array | unde
   const validators = cached && cached.meta.url === day.source ? cached.meta : undefined;
   let result;
   try {
-    result = await fetchDay(day.source, { etag: validators?.etag, lastModified: validators?.lastModified });
+    result = await fetchDay(day.source, {
+      ...settings,
+      etag: validators?.etag,
+      lastModified: validators?.lastModified,
+    });
   } catch (error) {
     if (error instanceof SourceError) throw new RunError(error.message);
     throw error;
@@ -357,6 +376,8 @@ function decodeDayEntry(bytes: Uint8Array): { status: DayStatus; aggregate: Uint
 // The run.
 
 export async function runData(options: DataOptions, io: RunIO): Promise<RunSummary> {
+  // Before anything can fail: the site reads --out even when this run does not replace it.
+  await recoverOutputDir(options.out);
   const config = await loadConfig(options);
   const ids = chartIdAllocator();
   const charts = planCharts({
@@ -365,7 +386,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
     chartId: ids.chartId,
   });
   const plan = buildPlan(charts);
-  const limits: DayLimits = { ...DEFAULT_LIMITS };
+  const limits: DayLimits = { ...DEFAULT_LIMITS, ...io.limits };
   const { configHash, codeVersion } = await aggregateVersion(plan, config, limits);
   const cache = await openCache(options.cache);
   const { days: plannedDays, ignored } = await planDays(options, io.now);
@@ -394,7 +415,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(2, 2 * options.workers);
   try {
     await forEachLimit(plannedDays, concurrency, async (day) => {
-      const bytes = await readDay(day, cache);
+      const bytes = await readDay(day, cache, io.fetch ?? {});
       if (!bytes) {
         statuses.set(day.date, missingDay(day));
         tick();
@@ -413,6 +434,9 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
         return;
       }
       const result = await pool.run({ date: day.date, source: day.source, bytes });
+      // A download that cannot be decoded may be cut short (a body without a length
+      // ends when the connection drops); keeping it would let a 304 confirm it forever.
+      if (result.status.status === "failed" && day.kind === "url") await cache.removeRaw(day.date);
       statuses.set(day.date, result.status);
       reportsRead += result.status.accepted;
       aggregatedDays++;

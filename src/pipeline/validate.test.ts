@@ -147,6 +147,17 @@ describe("validateLine normalises", () => {
   });
 });
 
+describe("validateLine reads -0 as 0", () => {
+  it("so an accepted report re-serialises to the same counts", () => {
+    const text = JSON.stringify(upload()).replace('"go/invocations":12', '"go/invocations":-0');
+    const result = validateLine(text, 1, open);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.is(result.report.Programs[0]?.Counters["go/invocations"], 0)).toBe(true);
+    expect(validateLine(JSON.stringify(result.report), 1, open)).toEqual(result);
+  });
+});
+
 describe("validateLine keeps prototypes out of counter maps", () => {
   const text =
     '{"Week":"2024-06-03","X":0.5,"Programs":[{"Program":"p","Version":"v","GoVersion":"g","GOOS":"o","GOARCH":"a",' +
