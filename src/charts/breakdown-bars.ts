@@ -6,7 +6,7 @@ import type { Breakdown } from "../pipeline/types.ts";
 import { breakdownValues } from "../site/chart-view.ts";
 import { formatCount } from "../site/format.ts";
 import {
-  PLOT_STYLE,
+  PLOT_CLASS,
   asImage,
   bucketColors,
   labelBudget,
@@ -24,6 +24,8 @@ export interface BreakdownBarsOptions {
   width: number;
   /** At most this many dimension values are drawn (the table has them all). */
   maxValues?: number;
+  /** Where to draw: the page's document, or a server-side one at build time. */
+  document: Document;
 }
 
 interface Segment {
@@ -38,6 +40,7 @@ export function breakdownBars({
   shown,
   width,
   maxValues = 12,
+  document,
 }: BreakdownBarsOptions): SVGSVGElement {
   const values = breakdownValues(breakdown).slice(0, maxValues);
   const drawnValues = new Set(values);
@@ -56,7 +59,8 @@ export function breakdownBars({
     height: 40 + 24 * Math.max(1, values.length),
     marginLeft: labelMargin(values, maxChars),
     marginRight: 24,
-    style: PLOT_STYLE,
+    className: PLOT_CLASS,
+    document,
     x: { label: "Reports →", grid: true, ticks: Math.max(3, Math.round(width / 90)), tickFormat: "~s" },
     y: { domain: values, label: null, tickFormat: (value: string) => truncate(value, maxChars) },
     color: bucketColors(order),

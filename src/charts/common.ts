@@ -1,5 +1,7 @@
 // What every chart of the site shares: the bucket colours, label truncation,
-// theme-neutral styling, and the accessible wrapping of Plot's SVG.
+// the class its CSS styles it by, and the accessible wrapping of Plot's SVG.
+// Every renderer draws into the `document` it is given: the page's in the
+// browser, a server-side DOM at build time (src/charts/static.ts).
 
 /** Observable's ten categorical colours: mid-tones that read on light and dark backgrounds. */
 const PALETTE = [
@@ -49,25 +51,28 @@ export function labelMargin(labels: readonly string[], maxChars: number): number
   return Math.ceil(16 + longest * 7);
 }
 
-/** Plot inherits font and colour from the page; the background stays transparent for both themes. */
-export const PLOT_STYLE = {
-  fontSize: "12px",
-  fontFamily: "inherit",
-  background: "transparent",
-  overflow: "visible",
-};
+/**
+ * The class of every chart's SVG (Plot's `className`). Plot styles its SVGs
+ * with a <style> element of its own and inline styles, both of which the
+ * site's Content-Security-Policy (`style-src 'self'`) blocks; instead the
+ * site's stylesheet styles `svg.plot` (src/styles/global.css), the same for
+ * the SVG drawn at build time and the one drawn in the browser.
+ */
+export const PLOT_CLASS = "plot";
 
 /**
  * Plot returns an SVG (or a figure when it draws legends, which the site never
  * asks for). The SVG is a single image for assistive technology, labelled with
- * a summary; the table under every chart holds the numbers.
+ * a summary; the table under every chart holds the numbers. Plot's <style>
+ * element is removed before the SVG reaches a page (see PLOT_CLASS).
  */
 export function asImage(node: Element, label: string): SVGSVGElement {
-  const svg = node instanceof SVGSVGElement ? node : node.querySelector("svg");
+  const svg = node.tagName.toLowerCase() === "svg" ? node : node.querySelector("svg");
   if (!svg) throw new Error("Plot rendered no SVG");
+  for (const style of svg.querySelectorAll("style")) style.remove();
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", label);
-  return svg;
+  return svg as SVGSVGElement;
 }
 
 /** Adds the full name as a <title> to truncated category tick labels (ticks are drawn in domain order). */
@@ -76,21 +81,33 @@ export function titleTicks(svg: SVGSVGElement, axis: "x" | "y", domain: readonly
   labels.forEach((text, i) => {
     const full = domain[i];
     if (full === undefined) return;
-    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    const title = svg.ownerDocument.createElementNS("http://www.w3.org/2000/svg", "title");
     title.textContent = full;
     text.append(title);
   });
 }
 
+export interface LegendItem {
+  bucket: string;
+  color: string;
+}
+
+/**
+ * The entries of a colour key. Colours come from the position in the full
+ * bucket order; `shown` limits the key to the buckets a chart actually draws.
+ */
+export function legendItems(buckets: readonly string[], shown: readonly string[] = buckets): LegendItem[] {
+  return shown.map((bucket) => ({ bucket, color: colorOf(buckets, bucket) }));
+}
+
 /**
  * A colour key as HTML, so long bucket names wrap instead of overflowing the SVG.
- * Colours come from the position in the full bucket order; `shown` limits the key
- * to the buckets a chart actually draws.
+ * Legend.astro renders the same markup at build time.
  */
-export function legend(buckets: readonly string[], shown: readonly string[] = buckets): HTMLUListElement {
+export function legend(items: readonly LegendItem[], document: Document): HTMLUListElement {
   const list = document.createElement("ul");
   list.className = "legend";
-  for (const bucket of shown) {
+  for (const { bucket, color } of items) {
     const item = document.createElement("li");
     const swatch = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     swatch.setAttribute("width", "12");
@@ -100,7 +117,7 @@ export function legend(buckets: readonly string[], shown: readonly string[] = bu
     rect.setAttribute("width", "12");
     rect.setAttribute("height", "12");
     rect.setAttribute("rx", "2");
-    rect.setAttribute("fill", colorOf(buckets, bucket));
+    rect.setAttribute("fill", color);
     swatch.append(rect);
     const name = document.createElement("span");
     name.textContent = bucket;

@@ -3,7 +3,7 @@
 import { dot, lineY, plot, pointerX, ruleY, tip } from "@observablehq/plot";
 import type { Participation } from "../pipeline/types.ts";
 import { formatCount } from "../site/format.ts";
-import { PLOT_STYLE, asImage, bucketColors, utcDay } from "./common.ts";
+import { PLOT_CLASS, asImage, bucketColors, utcDay } from "./common.ts";
 
 export const ALL_REPORTS = "All reports";
 
@@ -15,11 +15,21 @@ interface Point {
   reports: number;
 }
 
-export function participationLines(
-  weekly: Participation["weekly"],
-  programs: readonly string[],
-  width: number,
-): SVGSVGElement {
+export interface ParticipationLinesOptions {
+  weekly: Participation["weekly"];
+  /** One line per program, after the total. */
+  programs: readonly string[];
+  width: number;
+  /** Where to draw: the page's document, or a server-side one at build time. */
+  document: Document;
+}
+
+export function participationLines({
+  weekly,
+  programs,
+  width,
+  document,
+}: ParticipationLinesOptions): SVGSVGElement {
   const series = [ALL_REPORTS, ...programs];
   const points: Point[] = weekly.flatMap((week) =>
     series.map((name) => ({
@@ -34,7 +44,10 @@ export function participationLines(
     width,
     height: Math.min(320, Math.max(200, width * 0.4)),
     marginLeft: 48,
-    style: PLOT_STYLE,
+    // Room for two-line time ticks (day, then month or year) above the axis label.
+    marginBottom: 42,
+    className: PLOT_CLASS,
+    document,
     x: { type: "utc", label: "Week ending →", ticks: width < 480 ? 4 : 8 },
     y: { label: "↑ Distinct reports", grid: true, zero: true, nice: true, tickFormat: "~s" },
     color: bucketColors(series),

@@ -7,7 +7,7 @@ import type { ChartRow } from "../pipeline/types.ts";
 import type { View } from "../site/chart-view.ts";
 import { formatCount, formatInterval, formatShare } from "../site/format.ts";
 import {
-  PLOT_STYLE,
+  PLOT_CLASS,
   asImage,
   bucketColors,
   labelBudget,
@@ -25,6 +25,8 @@ export interface ShareBarsOptions {
   width: number;
   /** What the chart shows, for the SVG's text alternative, for example "Latest week (…)". */
   windowLabel: string;
+  /** Where to draw: the page's document, or a server-side one at build time. */
+  document: Document;
 }
 
 function tipText(row: ChartRow): string {
@@ -45,7 +47,14 @@ function summary(rows: ChartRow[], view: View, windowLabel: string): string {
   return `${what} per bucket, ${windowLabel}: ${values.join(", ")}`;
 }
 
-export function shareBars({ rows, buckets, view, width, windowLabel }: ShareBarsOptions): SVGSVGElement {
+export function shareBars({
+  rows,
+  buckets,
+  view,
+  width,
+  windowLabel,
+  document,
+}: ShareBarsOptions): SVGSVGElement {
   const domain = rows.map((row) => row.bucket);
   const maxChars = labelBudget(width);
   const x = view === "share" ? "share" : "reports";
@@ -68,7 +77,8 @@ export function shareBars({ rows, buckets, view, width, windowLabel }: ShareBars
     height: 40 + 26 * Math.max(1, rows.length),
     marginLeft: labelMargin(domain, maxChars),
     marginRight: 24,
-    style: PLOT_STYLE,
+    className: PLOT_CLASS,
+    document,
     x: {
       label: view === "share" ? "Share of eligible reports (%) →" : "Reports →",
       grid: true,

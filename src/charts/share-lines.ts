@@ -5,7 +5,7 @@ import { areaY, dot, lineY, plot, pointerX, ruleY, tip } from "@observablehq/plo
 import type { ChartRow } from "../pipeline/types.ts";
 import type { View } from "../site/chart-view.ts";
 import { formatCount, formatInterval, formatShare } from "../site/format.ts";
-import { PLOT_STYLE, asImage, bucketColors, utcDay } from "./common.ts";
+import { PLOT_CLASS, asImage, bucketColors, utcDay } from "./common.ts";
 
 export interface ShareLinesOptions {
   /** Rows of the weekly windows. */
@@ -13,6 +13,8 @@ export interface ShareLinesOptions {
   buckets: readonly string[];
   view: View;
   width: number;
+  /** Where to draw: the page's document, or a server-side one at build time. */
+  document: Document;
 }
 
 interface Point {
@@ -31,7 +33,7 @@ function tipText({ row }: Point): string {
   ].join("\n");
 }
 
-export function shareLines({ rows, buckets, view, width }: ShareLinesOptions): SVGSVGElement {
+export function shareLines({ rows, buckets, view, width, document }: ShareLinesOptions): SVGSVGElement {
   const points: Point[] = rows.map((row) => ({
     bucket: row.bucket,
     date: utcDay(row.window_end),
@@ -56,8 +58,11 @@ export function shareLines({ rows, buckets, view, width }: ShareLinesOptions): S
     width,
     height: Math.min(360, Math.max(220, width * 0.45)),
     marginLeft: 48,
+    // Room for two-line time ticks (day, then month or year) above the axis label.
+    marginBottom: 42,
     marginRight: 16,
-    style: PLOT_STYLE,
+    className: PLOT_CLASS,
+    document,
     x: { type: "utc", label: "Week ending →", ticks: width < 480 ? 4 : 8 },
     y: {
       label: view === "share" ? "↑ Share of eligible reports (%)" : "↑ Reports",

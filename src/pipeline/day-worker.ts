@@ -30,7 +30,9 @@ const policy = {
 parentPort?.on("message", (request: DayRequest) => {
   try {
     const result = processDay(request, plan, policy, data.limits);
-    parentPort?.postMessage({ id: request.id, result });
+    // The aggregate owns its whole buffer (serializeDay allocates it): transfer it, not a copy.
+    const transfer = result.aggregate ? [result.aggregate.buffer as ArrayBuffer] : [];
+    parentPort?.postMessage({ id: request.id, result }, transfer);
   } catch (error) {
     parentPort?.postMessage({ id: request.id, error: String((error as Error)?.stack ?? error) });
   }

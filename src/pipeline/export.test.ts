@@ -3,7 +3,8 @@ import { mkdtemp, readFile, readdir, rename, writeFile, mkdir } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { neutraliseCell, recoverOutputDir, rowsToCsv, writeOutputDir } from "./export.ts";
+import { neutraliseCell, rowsToCsv } from "./csv.ts";
+import { recoverOutputDir, writeOutputDir } from "./export.ts";
 import type { ChartRow } from "./types.ts";
 
 const row: ChartRow = {

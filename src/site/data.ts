@@ -2,9 +2,14 @@
 // time (the same files the browser later fetches, since Astro copies public/
 // into the site) and prepares the props of every page. Pages render these
 // props; nothing here recomputes an aggregate, it only selects and formats.
+//
+// COUNTERSIGHT_DATA=<dir> makes the build read another data directory (the
+// browser tests build a site from hostile data this way). The browser still
+// fetches the files under public/data, so whoever sets it must put that
+// directory's files in the built site's data/ too, as e2e/build-hostile.ts does.
 
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type {
   ChartEntry,
   ChartFile,
@@ -31,13 +36,21 @@ import {
   type TableModel,
   type WindowKey,
 } from "./chart-view.ts";
+import { chartPageFigures, featuredFigure, participationFigure, type Figure } from "../charts/figures.ts";
+import {
+  CARD_WIDTHS,
+  PAGE_WIDTHS,
+  staticFigure,
+  type StaticFigure,
+  type StaticWidths,
+} from "../charts/static.ts";
 import { FEATURED_CHARTS, MINI_BARS } from "./config.ts";
 import { formatCount, formatShare, formatWindowDates } from "./format.ts";
 import { chartHref, dataFileHref, programHref, safeExternalHref } from "./paths.ts";
 import { CSV_SCHEMA } from "./schema.ts";
 import { sparkline, type SparklineModel } from "./sparkline.ts";
 
-const DATA_DIR = join(process.cwd(), "public", "data");
+const DATA_DIR = resolve(process.env.COUNTERSIGHT_DATA || join("public", "data"));
 
 const cache = new Map<string, unknown>();
 
@@ -163,13 +176,15 @@ export interface FeaturedChart {
   link: ChartLink;
   description: string;
   files: ChartFiles;
+  /** The latest week's shares, drawn at build time. */
+  figure: StaticFigure | null;
   table: TableModel;
 }
 
 export interface HomePage {
   summary: SiteSummary;
   latestWeek: { dates: string; reports: number | null };
-  participation: { json: string; table: TableModel; programs: string[] };
+  participation: { json: string; figure: StaticFigure | null; table: TableModel; programs: string[] };
   featured: FeaturedChart[];
   programs: ProgramLink[];
 }
@@ -189,7 +204,8 @@ export function homePage(): HomePage {
         link: chartLink(entry),
         description: file.description,
         files: chartFiles(entry),
-        table: shareTable(rowsInWindow(file, window), "share", window),
+        figure: optionalStaticFigure(featuredFigure(file, DEFAULT_STATE), CARD_WIDTHS),
+        table: shareTable(rowsInWindow(file, window), DEFAULT_STATE.view, window),
       },
     ];
   });
@@ -201,6 +217,7 @@ export function homePage(): HomePage {
     },
     participation: {
       json: dataFileHref(index.files.participation),
+      figure: optionalStaticFigure(participationFigure(participation.weekly, programs), PAGE_WIDTHS),
       table: participationTable(participation, programs),
       programs,
     },
@@ -208,6 +225,10 @@ export function homePage(): HomePage {
     programs: programLinks(),
   };
 }
+
+/** A chart drawn at build time with Plot, for readers before (or without) JavaScript. */
+const optionalStaticFigure = (figure: Figure | null, widths: StaticWidths): StaticFigure | null =>
+  figure ? staticFigure(figure, widths) : null;
 
 const loadParticipation = (): Participation => readData<Participation>(loadIndex().files.participation);
 
@@ -322,9 +343,11 @@ export interface ChartPage {
   weeks: number;
   /** The default view, rendered at build time. */
   windowLabel: string;
+  bars: StaticFigure | null;
   table: TableModel;
+  lines: StaticFigure | null;
   weeklyTable: TableModel;
-  breakdowns: { dimension: string; title: string; table: TableModel }[];
+  breakdowns: { dimension: string; title: string; figure: StaticFigure | null; table: TableModel }[];
   stacks: TableModel | null;
 }
 
@@ -337,6 +360,7 @@ export function chartPage(id: string): ChartPage {
   const file = loadChartFile(entry);
   const window: Window = file.windows[DEFAULT_STATE.window];
   const program = programOf(file.program);
+  const figures = chartPageFigures(file, DEFAULT_STATE);
   return {
     id: file.id,
     title: file.title,
@@ -352,11 +376,17 @@ export function chartPage(id: string): ChartPage {
     windows: WINDOW_KEYS.map((key) => ({ key, label: windowLabel(file.windows[key]) })),
     weeks: file.windows.weeks.length,
     windowLabel: windowLabel(window),
+    bars: optionalStaticFigure(figures.bars, PAGE_WIDTHS),
     table: shareTable(rowsInWindow(file, window), DEFAULT_STATE.view, window),
+    lines: optionalStaticFigure(figures.lines, PAGE_WIDTHS),
     weeklyTable: weeklyTable(file, DEFAULT_STATE.view),
     breakdowns: breakdownsInWindow(file, window).map((breakdown) => ({
       dimension: breakdown.dimension,
       title: breakdownTitle(breakdown),
+      figure: optionalStaticFigure(
+        figures.breakdowns.find((b) => b.dimension === breakdown.dimension)?.figure ?? null,
+        PAGE_WIDTHS,
+      ),
       table: breakdownTable(breakdown, file.buckets),
     })),
     stacks: file.type === "stack" ? stackTable(stacksInWindow(file, DEFAULT_STATE.window), window) : null,
