@@ -3,7 +3,17 @@ import tseslint from "typescript-eslint";
 import astro from "eslint-plugin-astro";
 
 export default [
-  { ignores: ["dist/", ".astro/", "node_modules/", "public/data/", "test-results/"] },
+  {
+    ignores: [
+      "dist/",
+      ".astro/",
+      "node_modules/",
+      "public/data/",
+      "test-results/",
+      ".cache/",
+      ".ci-reports/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...astro.configs.recommended,
