@@ -1,11 +1,13 @@
 // The cache directory (`--cache`): downloaded day files, and per-day aggregates
 // keyed by what they were computed from. Nothing read back is trusted: every
-// entry carries the sha256 of its bytes, and an entry that fails the check is
+// entry carries a checksum of its bytes (sha256 for downloads; CRC-32 for
+// aggregates, which only guards against damage on disk and is read several
+// times per run, so it must be cheap), and an entry that fails the check is
 // deleted and reported as absent, so the caller downloads or recomputes it.
 //
 //   raw/<date>.bin         a day's file, as downloaded
 //   raw/<date>.json        its metadata (RawMeta); written last, so it commits the entry
-//   aggregates/<key>.bin   a header line {"sha256","length"} and then the payload
+//   aggregates/<key>.bin   a header line {"crc32","length"} and then the payload
 //
 // Paths are built only from validated dates and hex keys, so no string taken
 // from data can make the cache read or write outside its directory.
@@ -13,6 +15,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { crc32 } from "node:zlib";
 
 export interface RawMeta {
   url: string;
@@ -168,7 +171,7 @@ export async function openCache(dir: string): Promise<Cache> {
     async writeAggregate(key, payload) {
       const path = aggregatePath(key);
       const header = new TextEncoder().encode(
-        JSON.stringify({ sha256: sha256(payload), length: payload.byteLength }) + "\n",
+        JSON.stringify({ crc32: crc32(payload), length: payload.byteLength }) + "\n",
       );
       const file = new Uint8Array(header.byteLength + payload.byteLength);
       file.set(header, 0);
@@ -227,9 +230,9 @@ function checkedPayload(file: Uint8Array): Uint8Array | undefined {
     return undefined;
   }
   if (typeof header !== "object" || header === null) return undefined;
-  const { sha256: expected, length } = header as Record<string, unknown>;
+  const { crc32: expected, length } = header as Record<string, unknown>;
   const payload = file.subarray(newline + 1);
-  if (length !== payload.byteLength || expected !== sha256(payload)) return undefined;
+  if (length !== payload.byteLength || expected !== crc32(payload)) return undefined;
   return payload;
 }
 
