@@ -4,10 +4,10 @@
 
 import { csvParse } from "d3-dsv";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Generator } from "../scripts/generate-lib.ts";
 import { readUploadConfig } from "../scripts/generate.ts";
 import type {
@@ -28,6 +28,16 @@ const generator = new Generator({
   seed: 7,
   format: "gzip",
   uploadConfig: upload,
+});
+
+const temporary: string[] = [];
+function temporaryDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
 });
 
 function runCli(args: string[]) {
@@ -134,7 +144,7 @@ let out: string;
 let index: SiteIndex;
 
 beforeAll(() => {
-  source = mkdtempSync(join(tmpdir(), "cs-run-source-"));
+  source = temporaryDir("cs-run-source-");
   // Every format the pipeline reads, by bytes rather than by name.
   const formats = ["gzip", "plain", "zip"] as const;
   generator.dates().forEach((date, i) => {
@@ -145,8 +155,8 @@ beforeAll(() => {
       format === "gzip" ? day.bytes : new Generator({ ...generator.options, format }).day(date).bytes;
     writeFileSync(join(source, name), bytes);
   });
-  out = mkdtempSync(join(tmpdir(), "cs-run-out-"));
-  const cache = mkdtempSync(join(tmpdir(), "cs-run-cache-"));
+  out = temporaryDir("cs-run-out-");
+  const cache = temporaryDir("cs-run-cache-");
   const run = runCli(["--source", source, "--out", out, "--cache", cache, "--workers", "2"]);
   expect(run.stderr).toBe("");
   expect(run.status).toBe(0);
@@ -262,8 +272,8 @@ describe("npm run data on a generated range", () => {
   });
 
   it("is deterministic: a second run with a warm cache writes byte-identical files", () => {
-    const again = mkdtempSync(join(tmpdir(), "cs-run-out2-"));
-    const cache = mkdtempSync(join(tmpdir(), "cs-run-cache2-"));
+    const again = temporaryDir("cs-run-out2-");
+    const cache = temporaryDir("cs-run-cache2-");
     expect(runCli(["--source", source, "--out", again, "--cache", cache, "--workers", "0"]).status).toBe(0);
     const warm = runCli(["--source", source, "--out", again, "--cache", cache]);
     expect(warm.status).toBe(0);

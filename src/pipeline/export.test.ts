@@ -1,11 +1,21 @@
 import { csvParse } from "d3-dsv";
-import { mkdtemp, readFile, readdir, rename, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { neutraliseCell, rowsToCsv } from "./csv.ts";
 import { recoverOutputDir, writeOutputDir } from "./export.ts";
 import type { ChartRow } from "./types.ts";
+
+const temporary: string[] = [];
+async function temporaryDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "cs-export-"));
+  temporary.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(temporary.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
 
 const row: ChartRow = {
   program: "cmd/go",
@@ -59,7 +69,7 @@ describe("neutraliseCell", () => {
 
 describe("writeOutputDir", () => {
   it("replaces the directory as a whole and leaves no staging directory", async () => {
-    const root = await mkdtemp(join(tmpdir(), "cs-export-"));
+    const root = await temporaryDir();
     const out = join(root, "out");
     await mkdir(out);
     await writeFile(join(out, "stale.json"), "old");
@@ -76,7 +86,7 @@ describe("writeOutputDir", () => {
   });
 
   it("puts back an output moved aside by a run killed between its two renames, then replaces it", async () => {
-    const root = await mkdtemp(join(tmpdir(), "cs-export-"));
+    const root = await temporaryDir();
     const out = join(root, "out");
     await mkdir(`${out}.previous`);
     await writeFile(join(`${out}.previous`, "index.json"), "old");
@@ -91,7 +101,7 @@ describe("writeOutputDir", () => {
   });
 
   it("refuses a path that escapes the output directory", async () => {
-    const root = await mkdtemp(join(tmpdir(), "cs-export-"));
+    const root = await temporaryDir();
     await expect(writeOutputDir(join(root, "out"), new Map([["../evil", "x"]]))).rejects.toThrow(/outside/);
   });
 });
