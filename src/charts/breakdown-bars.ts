@@ -4,15 +4,17 @@
 import { barX, plot, pointerY, ruleX, tip } from "@observablehq/plot";
 import type { Breakdown } from "../pipeline/types.ts";
 import { breakdownValues } from "../site/chart-view.ts";
-import { formatCount } from "../site/format.ts";
+import { bucketLabel, formatCount } from "../site/format.ts";
 import {
   PLOT_CLASS,
   asImage,
+  axisTicks,
   bucketColors,
+  categoryLabel,
+  categoryMargin,
+  countAxis,
   labelBudget,
-  labelMargin,
   titleTicks,
-  truncate,
 } from "./common.ts";
 
 export interface BreakdownBarsOptions {
@@ -54,15 +56,24 @@ export function breakdownBars({
       .map(([value, reports]) => ({ bucket, value, reports })),
   );
   const maxChars = labelBudget(width);
+  /** The bars are stacked: the axis reaches the longest stack. */
+  const stacks = values.map((value) =>
+    segments.filter((s) => s.value === value).reduce((total, s) => total + s.reports, 0),
+  );
   const node = plot({
     width,
     height: 40 + 24 * Math.max(1, values.length),
-    marginLeft: labelMargin(values, maxChars),
+    marginLeft: categoryMargin(values, maxChars),
     marginRight: 24,
     className: PLOT_CLASS,
     document,
-    x: { label: "Reports →", grid: true, ticks: Math.max(3, Math.round(width / 90)), tickFormat: "~s" },
-    y: { domain: values, label: null, tickFormat: (value: string) => truncate(value, maxChars) },
+    x: {
+      label: "Reports →",
+      grid: true,
+      ...countAxis(stacks, axisTicks(width)),
+      tickFormat: "~s",
+    },
+    y: { domain: values, label: null, tickFormat: (value: string) => categoryLabel(value, maxChars) },
     color: bucketColors(order),
     marks: [
       barX(segments, { y: "value", x: "reports", fill: "bucket", insetTop: 2, insetBottom: 2 }),
@@ -72,14 +83,15 @@ export function breakdownBars({
         pointerY({
           y: "value",
           x: "reports",
-          title: (s: Segment) => `${s.value}\n${s.bucket}: ${formatCount(s.reports)} reports`,
+          title: (s: Segment) =>
+            `${bucketLabel(s.value)}\n${bucketLabel(s.bucket)}: ${formatCount(s.reports)} reports`,
         }),
       ),
     ],
   });
   const svg = asImage(
     node,
-    `Reports per bucket by ${breakdown.dimension} for ${values.length} values: ${values.join(", ")}`,
+    `Reports per bucket by ${breakdown.dimension} for ${values.length} values: ${values.map(bucketLabel).join(", ")}`,
   );
   titleTicks(svg, "y", values);
   return svg;

@@ -1,7 +1,10 @@
 // What every chart of the site shares: the bucket colours, label truncation,
-// the class its CSS styles it by, and the accessible wrapping of Plot's SVG.
+// the value axes, the class its CSS styles it by, and the accessible wrapping
+// of Plot's SVG.
 // Every renderer draws into the `document` it is given: the page's in the
 // browser, a server-side DOM at build time (src/charts/static.ts).
+
+import { bucketLabel } from "../site/format.ts";
 
 /** Observable's ten categorical colours: mid-tones that read on light and dark backgrounds. */
 const PALETTE = [
@@ -36,7 +39,7 @@ export function colorOf(buckets: readonly string[], bucket: string): string {
 }
 
 /** "a-very-long-label" → "a-very-lo…" when longer than max characters. */
-export function truncate(label: string, max: number): string {
+function truncate(label: string, max: number): string {
   return label.length <= max ? label : `${label.slice(0, Math.max(1, max - 1))}…`;
 }
 
@@ -46,9 +49,50 @@ export function labelBudget(width: number): number {
 }
 
 /** Left margin (px) that fits the longest truncated label of a horizontal bar chart. */
-export function labelMargin(labels: readonly string[], maxChars: number): number {
+function labelMargin(labels: readonly string[], maxChars: number): number {
   const longest = Math.max(4, ...labels.map((label) => Math.min(label.length, maxChars)));
   return Math.ceil(16 + longest * 7);
+}
+
+/** Ticks of a horizontal value axis this wide (px): one per 90 px, at least three. */
+export const axisTicks = (width: number): number => Math.max(3, Math.round(width / 90));
+
+/**
+ * Margins of a weekly chart (time along x, a value up y): Plot's default top,
+ * and at the bottom room for two-line time ticks (day, then month or year)
+ * above the axis label.
+ */
+export const WEEKLY_MARGINS = { marginTop: 20, marginBottom: 42 };
+
+/** Ticks of the value axis of a weekly chart this high (px): one per 35 px of the axis, as Plot picks by default. */
+export const weeklyValueTicks = (height: number): number =>
+  (height - WEEKLY_MARGINS.marginTop - WEEKLY_MARGINS.marginBottom) / 35;
+
+/**
+ * The share axis never ends below 1%: when every share drawn is tiny (or 0)
+ * it reads 0% to 1% rather than a handful of digits around a single tick.
+ */
+const MIN_SHARE_AXIS = 0.01;
+
+/**
+ * A share axis from 0 to the largest share drawn, at least MIN_SHARE_AXIS
+ * (Plot's `nice` rounds it up). In percent: a Plot scale with `percent: true`
+ * multiplies the values by 100, not an explicit domain.
+ */
+export function sharePercentDomain(shares: readonly number[]): [number, number] {
+  return [0, 100 * Math.max(MIN_SHARE_AXIS, ...shares.filter(Number.isFinite))];
+}
+
+/**
+ * A count axis from 0 to the largest count drawn (at least 1), with no more
+ * ticks than reports: 0, 1, 2 for at most 2 reports, never 0.5 or "500m".
+ */
+export function countAxis(
+  values: readonly number[],
+  ticks: number,
+): { domain: [number, number]; ticks: number } {
+  const max = Math.max(1, ...values.filter(Number.isFinite));
+  return { domain: [0, max], ticks: Math.max(1, Math.min(ticks, Math.floor(max))) };
 }
 
 /**
@@ -75,6 +119,16 @@ export function asImage(node: Element, label: string): SVGSVGElement {
   return svg as SVGSVGElement;
 }
 
+/** A category's tick label: its name as the page shows it (bucketLabel), truncated to maxChars. */
+export function categoryLabel(name: string, maxChars: number): string {
+  return truncate(bucketLabel(name), maxChars);
+}
+
+/** Left margin (px) that fits the longest category tick label of a horizontal bar chart. */
+export function categoryMargin(names: readonly string[], maxChars: number): number {
+  return labelMargin(names.map(bucketLabel), maxChars);
+}
+
 /** Adds the full name as a <title> to truncated category tick labels (ticks are drawn in domain order). */
 export function titleTicks(svg: SVGSVGElement, axis: "x" | "y", domain: readonly string[]): void {
   const labels = svg.querySelectorAll(`g[aria-label="${axis}-axis tick label"] text`);
@@ -82,13 +136,15 @@ export function titleTicks(svg: SVGSVGElement, axis: "x" | "y", domain: readonly
     const full = domain[i];
     if (full === undefined) return;
     const title = svg.ownerDocument.createElementNS("http://www.w3.org/2000/svg", "title");
-    title.textContent = full;
+    title.textContent = bucketLabel(full);
     text.append(title);
   });
 }
 
 export interface LegendItem {
   bucket: string;
+  /** The bucket as the key shows it (bucketLabel). */
+  label: string;
   color: string;
 }
 
@@ -97,7 +153,7 @@ export interface LegendItem {
  * bucket order; `shown` limits the key to the buckets a chart actually draws.
  */
 export function legendItems(buckets: readonly string[], shown: readonly string[] = buckets): LegendItem[] {
-  return shown.map((bucket) => ({ bucket, color: colorOf(buckets, bucket) }));
+  return shown.map((bucket) => ({ bucket, label: bucketLabel(bucket), color: colorOf(buckets, bucket) }));
 }
 
 /**
@@ -107,7 +163,7 @@ export function legendItems(buckets: readonly string[], shown: readonly string[]
 export function legend(items: readonly LegendItem[], document: Document): HTMLUListElement {
   const list = document.createElement("ul");
   list.className = "legend";
-  for (const { bucket, color } of items) {
+  for (const { label, color } of items) {
     const item = document.createElement("li");
     const swatch = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     swatch.setAttribute("width", "12");
@@ -120,7 +176,7 @@ export function legend(items: readonly LegendItem[], document: Document): HTMLUL
     rect.setAttribute("fill", color);
     swatch.append(rect);
     const name = document.createElement("span");
-    name.textContent = bucket;
+    name.textContent = label;
     item.append(swatch, name);
     list.append(item);
   }

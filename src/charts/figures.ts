@@ -1,9 +1,10 @@
 // What each chart of a page shows: the note and colour key above it, and how
-// to draw its SVG at a given width. The same figures are drawn at build time
-// into static SVG (static.ts) and in the browser once the reader interacts
+// to draw its SVG at a given width; or, when it has nothing to draw, the text
+// shown in its place. The same figures are drawn at build time into static SVG
+// (static.ts) and in the browser once the reader interacts
 // (src/components/*-interactive.ts), so the two cannot drift apart.
 
-import type { Breakdown, ChartFile, Participation } from "../pipeline/types.ts";
+import type { Breakdown, ChartFile, ChartRow, Participation } from "../pipeline/types.ts";
 import {
   breakdownsInWindow,
   colorOrder,
@@ -12,6 +13,7 @@ import {
   weeklyRows,
   windowLabel,
   type ChartState,
+  type View,
 } from "../site/chart-view.ts";
 import { breakdownBars } from "./breakdown-bars.ts";
 import { legendItems, type LegendItem } from "./common.ts";
@@ -19,7 +21,9 @@ import { ALL_REPORTS, participationLines } from "./participation.ts";
 import { shareBars } from "./share-bars.ts";
 import { shareLines } from "./share-lines.ts";
 
-export interface Figure {
+/** A chart drawn with Plot. */
+export interface PlotFigure {
+  kind: "plot";
   /** Says so when the chart leaves buckets out. */
   note: string | null;
   /** The colour key, drawn as HTML above the SVG; empty when the chart needs none. */
@@ -28,11 +32,46 @@ export interface Figure {
   draw: (width: number, document: Document) => SVGSVGElement;
 }
 
-/** The charts of a chart page; null where a chart has nothing to draw. */
+/**
+ * A chart with nothing to draw, for example a counter configured before any
+ * client uploads it: the page shows this text in its place, and the tables
+ * under it still list the zeros.
+ */
+export interface EmptyFigure {
+  kind: "empty";
+  message: string;
+}
+
+export type Figure = PlotFigure | EmptyFigure;
+
+export const NO_REPORTS_IN_WINDOW = "No reports in this window.";
+export const NO_REPORTS_IN_ANY_WEEK = "No reports in any week.";
+export const NO_REPORTS_TO_BREAK_DOWN = "No reports to break down in this window.";
+
+const empty = (message: string): EmptyFigure => ({ kind: "empty", message });
+
+/**
+ * Whether rows have anything to draw: in the share view some eligible reports
+ * (a share of 0 with its interval still says something), in the counts view
+ * some reports.
+ */
+function hasReports(rows: readonly ChartRow[], view: View): boolean {
+  return rows.some((row) => (view === "share" ? row.eligible_reports : row.reports) > 0);
+}
+
+/** Distinct reports a breakdown counts for the given buckets, over all its dimension values. */
+function breakdownReports(breakdown: Breakdown, buckets: readonly string[]): number {
+  return buckets
+    .flatMap((bucket) => Object.values(breakdown.counts[bucket] ?? {}))
+    .reduce((total, reports) => total + reports, 0);
+}
+
+/** The charts of a chart page. */
 export interface ChartPageFigures {
-  bars: Figure | null;
-  lines: Figure | null;
-  breakdowns: { dimension: Breakdown["dimension"]; figure: Figure | null }[];
+  bars: Figure;
+  lines: Figure;
+  /** One per breakdown of the window, in the chart file's order. */
+  breakdowns: { breakdown: Breakdown; figure: Figure }[];
 }
 
 export function chartPageFigures(file: ChartFile, { window: key, view }: ChartState): ChartPageFigures {
@@ -47,51 +86,53 @@ export function chartPageFigures(file: ChartFile, { window: key, view }: ChartSt
       : null;
 
   const rows = rowsInWindow(file, window);
-  const bars: Figure | null =
-    rows.length > 0
-      ? {
-          note: null,
-          legend: [],
-          draw: (width, document) =>
-            shareBars({ rows, buckets, view, width, windowLabel: windowLabel(window), document }),
-        }
-      : null;
+  const bars: Figure = hasReports(rows, view)
+    ? {
+        kind: "plot",
+        note: null,
+        legend: [],
+        draw: (width, document) =>
+          shareBars({ rows, buckets, view, width, windowLabel: windowLabel(window), document }),
+      }
+    : empty(NO_REPORTS_IN_WINDOW);
 
   const weekly = weeklyRows(file).filter((row) => colored.includes(row.bucket));
-  const lines: Figure | null =
-    weekly.length > 0
-      ? {
-          note,
-          legend: legendItems(
-            buckets,
-            colored.filter((bucket) => weekly.some((row) => row.bucket === bucket)),
-          ),
-          draw: (width, document) => shareLines({ rows: weekly, buckets, view, width, document }),
-        }
-      : null;
+  const lines: Figure = hasReports(weekly, view)
+    ? {
+        kind: "plot",
+        note,
+        legend: legendItems(
+          buckets,
+          colored.filter((bucket) => weekly.some((row) => row.bucket === bucket)),
+        ),
+        draw: (width, document) => shareLines({ rows: weekly, buckets, view, width, document }),
+      }
+    : empty(NO_REPORTS_IN_ANY_WEEK);
 
   const breakdowns = breakdownsInWindow(file, window).map((breakdown) => {
     const present = colored.filter((bucket) => bucket in breakdown.counts);
-    const figure: Figure | null =
-      present.length > 0
+    const figure: Figure =
+      breakdownReports(breakdown, present) > 0
         ? {
+            kind: "plot",
             note,
             legend: legendItems(buckets, present),
             draw: (width, document) => breakdownBars({ breakdown, buckets, shown: present, width, document }),
           }
-        : null;
-    return { dimension: breakdown.dimension, figure };
+        : empty(NO_REPORTS_TO_BREAK_DOWN);
+    return { breakdown, figure };
   });
 
   return { bars, lines, breakdowns };
 }
 
 /** A featured chart of the home page: the latest week's shares, bucket colours in the chart's own order. */
-export function featuredFigure(file: ChartFile, state: ChartState): Figure | null {
+export function featuredFigure(file: ChartFile, state: ChartState): Figure {
   const window = file.windows[state.window];
   const rows = rowsInWindow(file, window);
-  if (rows.length === 0) return null;
+  if (!hasReports(rows, state.view)) return empty(NO_REPORTS_IN_WINDOW);
   return {
+    kind: "plot",
     note: null,
     legend: [],
     draw: (width, document) =>
@@ -107,12 +148,10 @@ export function featuredFigure(file: ChartFile, state: ChartState): Figure | nul
 }
 
 /** The participation chart of the home page: reports per week, in total and per program. */
-export function participationFigure(
-  weekly: Participation["weekly"],
-  programs: readonly string[],
-): Figure | null {
-  if (weekly.length === 0) return null;
+export function participationFigure(weekly: Participation["weekly"], programs: readonly string[]): Figure {
+  if (!weekly.some((week) => week.reports > 0)) return empty(NO_REPORTS_IN_ANY_WEEK);
   return {
+    kind: "plot",
     note: null,
     legend: legendItems([ALL_REPORTS, ...programs]),
     draw: (width, document) => participationLines({ weekly, programs, width, document }),

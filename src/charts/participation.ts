@@ -3,7 +3,15 @@
 import { dot, lineY, plot, pointerX, ruleY, tip } from "@observablehq/plot";
 import type { Participation } from "../pipeline/types.ts";
 import { formatCount } from "../site/format.ts";
-import { PLOT_CLASS, asImage, bucketColors, utcDay } from "./common.ts";
+import {
+  PLOT_CLASS,
+  WEEKLY_MARGINS,
+  asImage,
+  bucketColors,
+  countAxis,
+  utcDay,
+  weeklyValueTicks,
+} from "./common.ts";
 
 export const ALL_REPORTS = "All reports";
 
@@ -40,16 +48,25 @@ export function participationLines({
       reports: name === ALL_REPORTS ? week.reports : (week.programs[name] ?? 0),
     })),
   );
+  const height = Math.min(320, Math.max(200, width * 0.4));
   const node = plot({
     width,
-    height: Math.min(320, Math.max(200, width * 0.4)),
+    height,
     marginLeft: 48,
-    // Room for two-line time ticks (day, then month or year) above the axis label.
-    marginBottom: 42,
+    ...WEEKLY_MARGINS,
     className: PLOT_CLASS,
     document,
     x: { type: "utc", label: "Week ending →", ticks: width < 480 ? 4 : 8 },
-    y: { label: "↑ Distinct reports", grid: true, zero: true, nice: true, tickFormat: "~s" },
+    y: {
+      label: "↑ Distinct reports",
+      grid: true,
+      nice: true,
+      ...countAxis(
+        points.map((p) => p.reports),
+        weeklyValueTicks(height),
+      ),
+      tickFormat: "~s",
+    },
     color: bucketColors(series),
     marks: [
       ruleY([0]),

@@ -5,15 +5,18 @@
 import { barX, plot, pointerY, ruleX, ruleY, tickX, tip } from "@observablehq/plot";
 import type { ChartRow } from "../pipeline/types.ts";
 import type { View } from "../site/chart-view.ts";
-import { formatCount, formatInterval, formatShare } from "../site/format.ts";
+import { bucketLabel, formatCount, formatInterval, formatShare } from "../site/format.ts";
 import {
   PLOT_CLASS,
   asImage,
+  axisTicks,
   bucketColors,
+  categoryLabel,
+  categoryMargin,
+  countAxis,
   labelBudget,
-  labelMargin,
+  sharePercentDomain,
   titleTicks,
-  truncate,
 } from "./common.ts";
 
 export interface ShareBarsOptions {
@@ -31,7 +34,7 @@ export interface ShareBarsOptions {
 
 function tipText(row: ChartRow): string {
   return [
-    row.bucket,
+    bucketLabel(row.bucket),
     `Share ${formatShare(row.share)} (95% ${formatInterval(row.share_low, row.share_high)})`,
     `Reports ${formatCount(row.reports)} of ${formatCount(row.eligible_reports)} eligible`,
   ].join("\n");
@@ -40,8 +43,8 @@ function tipText(row: ChartRow): string {
 function summary(rows: ChartRow[], view: View, windowLabel: string): string {
   const values = rows.map((row) =>
     view === "share"
-      ? `${row.bucket} ${formatShare(row.share)}`
-      : `${row.bucket} ${formatCount(row.reports)}`,
+      ? `${bucketLabel(row.bucket)} ${formatShare(row.share)}`
+      : `${bucketLabel(row.bucket)} ${formatCount(row.reports)}`,
   );
   const what = view === "share" ? "Share of eligible reports" : "Reports";
   return `${what} per bucket, ${windowLabel}: ${values.join(", ")}`;
@@ -72,10 +75,18 @@ export function shareBars({
           tickX(rows, { y: "bucket", x: "share_high", stroke: "currentColor", inset: 6 }),
         ]
       : [];
+  const ticks = axisTicks(width);
+  const valueAxis =
+    view === "share"
+      ? { domain: sharePercentDomain(rows.map((row) => row.share_high)), ticks }
+      : countAxis(
+          rows.map((row) => row.reports),
+          ticks,
+        );
   const node = plot({
     width,
     height: 40 + 26 * Math.max(1, rows.length),
-    marginLeft: labelMargin(domain, maxChars),
+    marginLeft: categoryMargin(domain, maxChars),
     marginRight: 24,
     className: PLOT_CLASS,
     document,
@@ -83,11 +94,11 @@ export function shareBars({
       label: view === "share" ? "Share of eligible reports (%) →" : "Reports →",
       grid: true,
       nice: true,
-      ticks: Math.max(3, Math.round(width / 90)),
+      ...valueAxis,
       percent: view === "share",
       tickFormat: view === "share" ? undefined : "~s",
     },
-    y: { domain, label: null, tickFormat: (bucket: string) => truncate(bucket, maxChars) },
+    y: { domain, label: null, tickFormat: (bucket: string) => categoryLabel(bucket, maxChars) },
     color: bucketColors(buckets),
     marks: [
       barX(rows, { y: "bucket", x, fill: "bucket", insetTop: 3, insetBottom: 3 }),

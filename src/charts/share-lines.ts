@@ -4,8 +4,17 @@
 import { areaY, dot, lineY, plot, pointerX, ruleY, tip } from "@observablehq/plot";
 import type { ChartRow } from "../pipeline/types.ts";
 import type { View } from "../site/chart-view.ts";
-import { formatCount, formatInterval, formatShare } from "../site/format.ts";
-import { PLOT_CLASS, asImage, bucketColors, utcDay } from "./common.ts";
+import { bucketLabel, formatCount, formatInterval, formatShare } from "../site/format.ts";
+import {
+  PLOT_CLASS,
+  WEEKLY_MARGINS,
+  asImage,
+  bucketColors,
+  countAxis,
+  sharePercentDomain,
+  utcDay,
+  weeklyValueTicks,
+} from "./common.ts";
 
 export interface ShareLinesOptions {
   /** Rows of the weekly windows. */
@@ -26,7 +35,7 @@ interface Point {
 
 function tipText({ row }: Point): string {
   return [
-    `${row.bucket}`,
+    bucketLabel(row.bucket),
     `Week ${row.window_start} – ${row.window_end}`,
     `Share ${formatShare(row.share)} (95% ${formatInterval(row.share_low, row.share_high)})`,
     `Reports ${formatCount(row.reports)} of ${formatCount(row.eligible_reports)} eligible`,
@@ -54,12 +63,19 @@ export function shareLines({ rows, buckets, view, width, document }: ShareLinesO
           }),
         ]
       : [];
+  const height = Math.min(360, Math.max(220, width * 0.45));
+  const valueAxis =
+    view === "share"
+      ? { domain: sharePercentDomain(rows.map((row) => row.share_high)) }
+      : countAxis(
+          rows.map((row) => row.reports),
+          weeklyValueTicks(height),
+        );
   const node = plot({
     width,
-    height: Math.min(360, Math.max(220, width * 0.45)),
+    height,
     marginLeft: 48,
-    // Room for two-line time ticks (day, then month or year) above the axis label.
-    marginBottom: 42,
+    ...WEEKLY_MARGINS,
     marginRight: 16,
     className: PLOT_CLASS,
     document,
@@ -68,7 +84,7 @@ export function shareLines({ rows, buckets, view, width, document }: ShareLinesO
       label: view === "share" ? "↑ Share of eligible reports (%)" : "↑ Reports",
       grid: true,
       nice: true,
-      zero: true,
+      ...valueAxis,
       percent: view === "share",
       tickFormat: view === "share" ? undefined : "~s",
     },

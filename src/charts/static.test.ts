@@ -4,7 +4,7 @@ import type { ChartFile, ChartRow, Window } from "../pipeline/types.ts";
 import { DEFAULT_STATE } from "../site/chart-view.ts";
 import { PLOT_CLASS } from "./common.ts";
 import { chartPageFigures, featuredFigure, participationFigure } from "./figures.ts";
-import { PAGE_WIDTHS, staticFigure, type StaticFigure } from "./static.ts";
+import { PAGE_WIDTHS, staticFigure, type StaticPlotFigure } from "./static.ts";
 
 // Bucket names come from reports and the chart config: anyone can upload them.
 const IMG = "<img src=x onerror=alert(1)>";
@@ -66,7 +66,7 @@ const file: ChartFile = {
   stacks: {},
 };
 
-function staticFigures(): StaticFigure[] {
+function staticFigures(): StaticPlotFigure[] {
   const page = chartPageFigures(file, DEFAULT_STATE);
   const figures = [
     page.bars,
@@ -79,8 +79,9 @@ function staticFigures(): StaticFigure[] {
     ),
   ];
   return figures.map((figure) => {
-    if (!figure) throw new Error("every figure of the fixture has something to draw");
-    return staticFigure(figure, PAGE_WIDTHS);
+    const drawn = staticFigure(figure, PAGE_WIDTHS);
+    if (drawn.kind === "empty") throw new Error("every figure of the fixture has something to draw");
+    return drawn;
   });
 }
 

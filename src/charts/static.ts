@@ -5,7 +5,7 @@
 
 import { parseHTML } from "linkedom";
 import type { LegendItem } from "./common.ts";
-import type { Figure } from "./figures.ts";
+import type { EmptyFigure, Figure } from "./figures.ts";
 
 /**
  * The widths (px) a static figure is drawn at: one for a wide screen and one
@@ -26,7 +26,11 @@ export const CARD_WIDTHS: StaticWidths = { layout: "card", wide: 518, narrow: 32
 
 export const STATIC_SIZES = ["wide", "narrow"] as const;
 
-export interface StaticFigure {
+/** A chart drawn at build time; a chart with nothing to draw stays its text (StaticChart.astro shows it). */
+export type StaticFigure = StaticPlotFigure | EmptyFigure;
+
+export interface StaticPlotFigure {
+  kind: "plot";
   layout: StaticWidths["layout"];
   note: string | null;
   legend: LegendItem[];
@@ -82,8 +86,10 @@ export function svgMarkup(node: Node): string {
 }
 
 export function staticFigure(figure: Figure, widths: StaticWidths): StaticFigure {
+  if (figure.kind === "empty") return figure;
   const document = buildDocument();
   return {
+    kind: "plot",
     layout: widths.layout,
     note: figure.note,
     legend: figure.legend,

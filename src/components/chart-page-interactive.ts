@@ -107,8 +107,8 @@ class ChartPage {
       showFigure(lines, figures.lines, width);
       lines.setAttribute("data-view", this.state.view);
     }
-    for (const { dimension, figure } of figures.breakdowns) {
-      const chart = this.root.querySelector(`[data-chart="breakdown-${dimension}"]`);
+    for (const { breakdown, figure } of figures.breakdowns) {
+      const chart = this.root.querySelector(`[data-chart="breakdown-${breakdown.dimension}"]`);
       if (chart) showFigure(chart, figure, width);
     }
   }

@@ -1,6 +1,7 @@
 // Draws a Figure (src/charts/figures.ts) into its chart container in the
 // browser, with the markup StaticChart.astro renders at build time: the note,
-// the colour key, then Plot's SVG, here at the container's actual width.
+// the colour key, then Plot's SVG, here at the container's actual width; or
+// the text of a chart with nothing to draw.
 
 import { legend } from "../charts/common.ts";
 import type { Figure } from "../charts/figures.ts";
@@ -9,10 +10,18 @@ import type { Figure } from "../charts/figures.ts";
 export const chartWidth = (element: Element): number =>
   Math.max(280, Math.floor(element.getBoundingClientRect().width));
 
-/** Replaces the container's content (the static SVG, or an earlier drawing) with the figure; empties it for null. */
-export function showFigure(container: Element, figure: Figure | null, width: number): void {
-  if (!figure) {
-    container.replaceChildren();
+/**
+ * Replaces the container's content (the static SVG, or an earlier drawing)
+ * with the figure, or with its text when it has nothing to draw. Draws into
+ * the container's own document.
+ */
+export function showFigure(container: Element, figure: Figure, width: number): void {
+  const document = container.ownerDocument;
+  if (figure.kind === "empty") {
+    const message = document.createElement("p");
+    message.className = "empty";
+    message.textContent = figure.message;
+    container.replaceChildren(message);
     return;
   }
   const parts: Element[] = [];

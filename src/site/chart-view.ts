@@ -5,7 +5,14 @@
 // the static table and the updated one cannot drift apart.
 
 import type { Breakdown, ChartFile, ChartRow, StackRow, Window } from "../pipeline/types.ts";
-import { WINDOW_LABELS, formatCount, formatInterval, formatShare, formatWindowDates } from "./format.ts";
+import {
+  WINDOW_LABELS,
+  bucketLabel,
+  formatCount,
+  formatInterval,
+  formatShare,
+  formatWindowDates,
+} from "./format.ts";
 
 export type WindowKey = "latest7" | "latest28" | "all";
 export type View = "share" | "counts";
@@ -141,14 +148,14 @@ export function shareTable(rows: ChartRow[], view: View, window: Window): TableM
       cells:
         view === "share"
           ? [
-              text(row.bucket),
+              text(bucketLabel(row.bucket)),
               number(formatShare(row.share)),
               number(formatInterval(row.share_low, row.share_high)),
               number(formatCount(row.reports)),
               number(formatCount(row.eligible_reports)),
             ]
           : [
-              text(row.bucket),
+              text(bucketLabel(row.bucket)),
               number(formatCount(row.reports)),
               number(formatCount(row.counter_total)),
               number(formatCount(row.eligible_reports)),
@@ -185,11 +192,14 @@ export function breakdownTable(breakdown: Breakdown, buckets: string[]): TableMo
   ];
   return {
     caption: `Reports per bucket by ${DIMENSION_LABELS[breakdown.dimension]}, ${windowLabel(breakdown.window)}`,
-    columns: [{ label: "Bucket", numeric: false }, ...values.map((label) => ({ label, numeric: true }))],
+    columns: [
+      { label: "Bucket", numeric: false },
+      ...values.map((value) => ({ label: bucketLabel(value), numeric: true })),
+    ],
     rows: present.map((bucket) => ({
       key: bucket,
       cells: [
-        text(bucket),
+        text(bucketLabel(bucket)),
         ...values.map((value) => number(formatCount(breakdown.counts[bucket]?.[value] ?? 0))),
       ],
     })),
@@ -237,7 +247,10 @@ export function weeklyTable(file: Pick<ChartFile, "rows" | "buckets" | "windows"
     row === undefined ? "–" : view === "share" ? formatShare(row.share) : formatCount(row.reports);
   return {
     caption: `${view === "share" ? "Weekly share of eligible reports" : "Weekly reports"} per bucket`,
-    columns: [{ label: "Week", numeric: false }, ...buckets.map((label) => ({ label, numeric: true }))],
+    columns: [
+      { label: "Week", numeric: false },
+      ...buckets.map((bucket) => ({ label: bucketLabel(bucket), numeric: true })),
+    ],
     rows: [...file.windows.weeks].reverse().map((week) => {
       const inWeek = rowsInWindow(file, week);
       return {

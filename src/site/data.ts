@@ -26,7 +26,6 @@ import {
   WINDOW_KEYS,
   breakdownTable,
   breakdownTitle,
-  breakdownsInWindow,
   rowsInWindow,
   shareTable,
   stackTable,
@@ -36,16 +35,10 @@ import {
   type TableModel,
   type WindowKey,
 } from "./chart-view.ts";
-import { chartPageFigures, featuredFigure, participationFigure, type Figure } from "../charts/figures.ts";
-import {
-  CARD_WIDTHS,
-  PAGE_WIDTHS,
-  staticFigure,
-  type StaticFigure,
-  type StaticWidths,
-} from "../charts/static.ts";
+import { chartPageFigures, featuredFigure, participationFigure } from "../charts/figures.ts";
+import { CARD_WIDTHS, PAGE_WIDTHS, staticFigure, type StaticFigure } from "../charts/static.ts";
 import { FEATURED_CHARTS, MINI_BARS } from "./config.ts";
-import { formatCount, formatShare, formatWindowDates } from "./format.ts";
+import { bucketLabel, formatCount, formatShare, formatWindowDates } from "./format.ts";
 import { chartHref, dataFileHref, programHref, safeExternalHref } from "./paths.ts";
 import { CSV_SCHEMA } from "./schema.ts";
 import { sparkline, type SparklineModel } from "./sparkline.ts";
@@ -138,6 +131,7 @@ export interface ChartLink {
   type: ChartEntry["type"];
   builtin: boolean;
   href: string;
+  /** The bucket with the most reports over the whole range, as the page shows it (bucketLabel). */
   mainBucket: string;
   latestShare: string | null;
   sparkline: SparklineModel;
@@ -153,9 +147,9 @@ function chartLink(entry: ChartEntry): ChartLink {
     type: entry.type,
     builtin: entry.builtin,
     href: chartHref(entry.id),
-    mainBucket: entry.mainBucket,
+    mainBucket: bucketLabel(entry.mainBucket),
     latestShare: latest === undefined ? null : formatShare(latest),
-    sparkline: sparkline(entry.sparkline, entry.mainBucket),
+    sparkline: sparkline(entry.sparkline, bucketLabel(entry.mainBucket)),
   };
 }
 
@@ -177,14 +171,14 @@ export interface FeaturedChart {
   description: string;
   files: ChartFiles;
   /** The latest week's shares, drawn at build time. */
-  figure: StaticFigure | null;
+  figure: StaticFigure;
   table: TableModel;
 }
 
 export interface HomePage {
   summary: SiteSummary;
   latestWeek: { dates: string; reports: number | null };
-  participation: { json: string; figure: StaticFigure | null; table: TableModel; programs: string[] };
+  participation: { json: string; figure: StaticFigure; table: TableModel; programs: string[] };
   featured: FeaturedChart[];
   programs: ProgramLink[];
 }
@@ -204,7 +198,7 @@ export function homePage(): HomePage {
         link: chartLink(entry),
         description: file.description,
         files: chartFiles(entry),
-        figure: optionalStaticFigure(featuredFigure(file, DEFAULT_STATE), CARD_WIDTHS),
+        figure: staticFigure(featuredFigure(file, DEFAULT_STATE), CARD_WIDTHS),
         table: shareTable(rowsInWindow(file, window), DEFAULT_STATE.view, window),
       },
     ];
@@ -217,7 +211,7 @@ export function homePage(): HomePage {
     },
     participation: {
       json: dataFileHref(index.files.participation),
-      figure: optionalStaticFigure(participationFigure(participation.weekly, programs), PAGE_WIDTHS),
+      figure: staticFigure(participationFigure(participation.weekly, programs), PAGE_WIDTHS),
       table: participationTable(participation, programs),
       programs,
     },
@@ -225,10 +219,6 @@ export function homePage(): HomePage {
     programs: programLinks(),
   };
 }
-
-/** A chart drawn at build time with Plot, for readers before (or without) JavaScript. */
-const optionalStaticFigure = (figure: Figure | null, widths: StaticWidths): StaticFigure | null =>
-  figure ? staticFigure(figure, widths) : null;
 
 const loadParticipation = (): Participation => readData<Participation>(loadIndex().files.participation);
 
@@ -273,6 +263,7 @@ export function chartsByProgram(): ProgramCharts[] {
 }
 
 export interface MiniBar {
+  /** As the page shows it (bucketLabel). */
   bucket: string;
   share: number;
   label: string;
@@ -317,7 +308,7 @@ function chartCard(entry: ChartEntry): ChartCard {
     link: chartLink(entry),
     bars: rows
       .slice(0, MINI_BARS)
-      .map((row) => ({ bucket: row.bucket, share: row.share, label: formatShare(row.share) })),
+      .map((row) => ({ bucket: bucketLabel(row.bucket), share: row.share, label: formatShare(row.share) })),
     more: Math.max(0, rows.length - MINI_BARS),
     window: windowLabel(window),
   };
@@ -343,11 +334,11 @@ export interface ChartPage {
   weeks: number;
   /** The default view, rendered at build time. */
   windowLabel: string;
-  bars: StaticFigure | null;
+  bars: StaticFigure;
   table: TableModel;
-  lines: StaticFigure | null;
+  lines: StaticFigure;
   weeklyTable: TableModel;
-  breakdowns: { dimension: string; title: string; figure: StaticFigure | null; table: TableModel }[];
+  breakdowns: { dimension: string; title: string; figure: StaticFigure; table: TableModel }[];
   stacks: TableModel | null;
 }
 
@@ -376,17 +367,14 @@ export function chartPage(id: string): ChartPage {
     windows: WINDOW_KEYS.map((key) => ({ key, label: windowLabel(file.windows[key]) })),
     weeks: file.windows.weeks.length,
     windowLabel: windowLabel(window),
-    bars: optionalStaticFigure(figures.bars, PAGE_WIDTHS),
+    bars: staticFigure(figures.bars, PAGE_WIDTHS),
     table: shareTable(rowsInWindow(file, window), DEFAULT_STATE.view, window),
-    lines: optionalStaticFigure(figures.lines, PAGE_WIDTHS),
+    lines: staticFigure(figures.lines, PAGE_WIDTHS),
     weeklyTable: weeklyTable(file, DEFAULT_STATE.view),
-    breakdowns: breakdownsInWindow(file, window).map((breakdown) => ({
+    breakdowns: figures.breakdowns.map(({ breakdown, figure }) => ({
       dimension: breakdown.dimension,
       title: breakdownTitle(breakdown),
-      figure: optionalStaticFigure(
-        figures.breakdowns.find((b) => b.dimension === breakdown.dimension)?.figure ?? null,
-        PAGE_WIDTHS,
-      ),
+      figure: staticFigure(figure, PAGE_WIDTHS),
       table: breakdownTable(breakdown, file.buckets),
     })),
     stacks: file.type === "stack" ? stackTable(stacksInWindow(file, DEFAULT_STATE.window), window) : null,

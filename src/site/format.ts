@@ -1,9 +1,22 @@
-// Number and date formatting shared by the build-time pages and the client
-// scripts, so a number reads the same in the static table and after an update.
+// Number, date and name formatting shared by the build-time pages and the
+// client scripts, so a number reads the same in the static table and after an
+// update.
 
 import type { Window, WindowKind } from "../pipeline/types.ts";
 
 const counts = new Intl.NumberFormat("en-US");
+
+/** What a bucket, or a breakdown's dimension value, with no name is called on the page. */
+export const UNKNOWN_LABEL = "(unknown)";
+
+/**
+ * A bucket as the page shows it, in axis labels, colour keys, tooltips and
+ * tables: "" (upstream's normalisation of a version it cannot parse) → "(unknown)";
+ * any other name as it is. The data, CSV and JSON keep "".
+ */
+export function bucketLabel(bucket: string): string {
+  return bucket === "" ? UNKNOWN_LABEL : bucket;
+}
 
 /** 1234 → "1,234". */
 export function formatCount(n: number): string {
