@@ -4,7 +4,8 @@
 
 import { cpus } from "node:os";
 import { parseDataOptions, USAGE, UsageError } from "../src/pipeline/options.ts";
-import { createProgress, formatBytes } from "../src/pipeline/progress.ts";
+import { createProgress } from "../src/pipeline/progress.ts";
+import { formatBytes } from "../src/pipeline/units.ts";
 import { RunError, runData, type RunSummary } from "../src/pipeline/run.ts";
 
 function summarize(summary: RunSummary, seconds: number): string {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { entry, GOPLS, id, report, unrestricted } from "../../test/helpers/reports.ts";
 import {
   addReport,
   buildPlan,
@@ -14,30 +15,7 @@ import {
   type DayAggregate,
   type PlannedChart,
 } from "./aggregate.ts";
-import type { ChartConfig, ProgramReport, Report, UploadConfig } from "./types.ts";
-
-const GOPLS = "golang.org/x/tools/gopls";
-
-function entry(program: string, fields: Partial<ProgramReport> = {}): ProgramReport {
-  return {
-    Program: program,
-    Version: "v0.16.2",
-    GoVersion: "go1.23.1",
-    GOOS: "linux",
-    GOARCH: "amd64",
-    Counters: {},
-    Stacks: {},
-    ...fields,
-  };
-}
-
-function report(x: number, ...programs: ProgramReport[]): Report {
-  return { Week: "2024-06-01", LastWeek: "", X: x, Programs: programs, Config: "v0.0.1" };
-}
-
-const unrestricted: UploadConfig = { GOOS: [], GOARCH: [], GoVersion: [], SampleRate: 1, Programs: [] };
-
-const id = (program: string, name: string) => `${program}:${name}`;
+import type { ChartConfig, Report, UploadConfig } from "./types.ts";
 
 function aggregate(plan: AggregationPlan, reports: Report[], date = "2024-06-01"): DayAggregate {
   const day = createDayAggregate(date, plan);

@@ -1,5 +1,7 @@
 // Progress of a data run: a redrawn bar on a terminal, plain lines in CI logs.
 
+import { formatBytes } from "./units.ts";
+
 export interface ProgressState {
   daysDone: number;
   daysTotal: number;
@@ -11,18 +13,6 @@ export interface ProgressState {
 export interface Progress {
   update(state: ProgressState): void;
   done(): void;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 export function createProgress(

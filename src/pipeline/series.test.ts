@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { entry, GOPLS, id, report, unrestricted } from "../../test/helpers/reports.ts";
 import {
   addReport,
   buildPlan,
@@ -17,28 +18,6 @@ import { addDays, computeSeries, computeWindows, TOP_STACKS, type SeriesResult }
 import { shareOf } from "./stats.ts";
 import type { ChartRow, ProgramReport, Report, StackRow, UploadConfig, Window } from "./types.ts";
 import { normalizeBucket } from "./versions.ts";
-
-const GOPLS = "golang.org/x/tools/gopls";
-
-function entry(program: string, fields: Partial<ProgramReport> = {}): ProgramReport {
-  return {
-    Program: program,
-    Version: "v0.16.2",
-    GoVersion: "go1.23.1",
-    GOOS: "linux",
-    GOARCH: "amd64",
-    Counters: {},
-    Stacks: {},
-    ...fields,
-  };
-}
-
-function report(x: number, ...programs: ProgramReport[]): Report {
-  return { Week: "2024-01-01", LastWeek: "", X: x, Programs: programs, Config: "v0.0.1" };
-}
-
-const unrestricted: UploadConfig = { GOOS: [], GOARCH: [], GoVersion: [], SampleRate: 1, Programs: [] };
-const id = (program: string, name: string) => `${program}:${name}`;
 
 /** Days of reports → series, going through the day cache format on the way. */
 function series(

@@ -49,15 +49,4 @@ export const WINDOW_LABELS: Record<WindowKind, string> = {
   week: "Week",
 };
 
-/** Bytes as "1.2 MB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["kB", "MB", "GB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
+export { formatBytes } from "../pipeline/units.ts";
