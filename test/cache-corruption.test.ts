@@ -5,7 +5,7 @@
 import { readdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { handler, startTestServer, type TestServer } from "./helpers/http-server.ts";
+import { startTestServer, withEtag, type TestServer } from "./helpers/http-server.ts";
 import {
   cacheProblems,
   dataOptions,
@@ -77,18 +77,7 @@ describe("raw download entries", () => {
     server = await startTestServer();
     for (const [date, bytes] of days) {
       const etag = `"${date}"`;
-      server.on(
-        `/data/${date}`,
-        handler((request, response) => {
-          if (request.headers["if-none-match"] === etag) {
-            response.writeHead(304, { etag });
-            response.end();
-            return;
-          }
-          response.writeHead(200, { etag, "content-length": String(bytes.length) });
-          response.end(bytes);
-        }),
-      );
+      server.on(`/data/${date}`, withEtag(bytes, etag));
     }
   });
   afterAll(async () => {

@@ -14,6 +14,7 @@ import {
   reply,
   startTestServer,
   truncate,
+  withEtag,
   type TestServer,
 } from "./helpers/http-server.ts";
 import {
@@ -291,18 +292,7 @@ describe("conditional requests", () => {
   it("sends If-None-Match on the next run, takes the 304 and writes byte-identical outputs", async () => {
     for (const [date, bytes] of days) {
       const etag = `"${date}-v1"`;
-      server.on(
-        path(date),
-        handler((request, response) => {
-          if (request.headers["if-none-match"] === etag) {
-            response.writeHead(304, { etag });
-            response.end();
-            return;
-          }
-          response.writeHead(200, { etag, "content-length": String(bytes.length) });
-          response.end(bytes);
-        }),
-      );
+      server.on(path(date), withEtag(bytes, etag));
     }
     const first = await run(urlOptions(), { fetch: FAST });
     const before = await readTree(first.out);

@@ -17,6 +17,22 @@ export interface DayResult {
 
 export type DayLimits = Omit<DecodeOptions, "file">;
 
+/** A day's status before any line is read (or for a day without a file). */
+export function dayStatus(date: string, source: string, status: DayStatus["status"], bytes = 0): DayStatus {
+  return {
+    date,
+    status,
+    source,
+    bytes,
+    decompressed_bytes: 0,
+    lines: 0,
+    accepted: 0,
+    reports: 0,
+    rejected: {},
+    rejections: [],
+  };
+}
+
 /**
  * Reads every line of one day's file, keeps the good reports and counts the
  * rejected lines by reason. A line that fails never drops the others; a file
@@ -29,18 +45,7 @@ export function processDay(
   policy: ValidationPolicy,
   limits: DayLimits,
 ): DayResult {
-  const status: DayStatus = {
-    date: input.date,
-    status: "ok",
-    source: input.source,
-    bytes: input.bytes.length,
-    decompressed_bytes: 0,
-    lines: 0,
-    accepted: 0,
-    reports: 0,
-    rejected: {},
-    rejections: [],
-  };
+  const status = dayStatus(input.date, input.source, "ok", input.bytes.length);
   const reject = (rejection: Rejection) => {
     const reason: RejectReason = rejection.reason;
     status.rejected[reason] = (status.rejected[reason] ?? 0) + 1;

@@ -18,7 +18,7 @@ import {
 } from "./aggregate.ts";
 import { aggregateKey, openCache, sha256, type Cache } from "./cache.ts";
 import { parseChartConfig } from "./chartconfig.ts";
-import { processDay, type DayLimits, type DayResult } from "./day.ts";
+import { dayStatus, processDay, type DayLimits, type DayResult } from "./day.ts";
 import type { DayRequest, DayWorkerData } from "./day-worker.ts";
 import { DEFAULT_LIMITS } from "./decode.ts";
 import { roundShare, rowsToCsv } from "./csv.ts";
@@ -447,7 +447,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
     await forEachLimit(plannedDays, concurrency, async (day) => {
       const bytes = await readDay(day, cache, io.fetch ?? {});
       if (!bytes) {
-        statuses.set(day.date, missingDay(day));
+        statuses.set(day.date, dayStatus(day.date, day.source, "missing"));
         tick();
         return;
       }
@@ -511,21 +511,6 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const files = exportFiles(series, days, config, ids.configs, options);
   await writeOutputDir(options.out, files.files);
   return { days, index: files.index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored };
-}
-
-function missingDay(day: PlannedDay): DayStatus {
-  return {
-    date: day.date,
-    status: "missing",
-    source: day.source,
-    bytes: 0,
-    decompressed_bytes: 0,
-    lines: 0,
-    accepted: 0,
-    reports: 0,
-    rejected: {},
-    rejections: [],
-  };
 }
 
 /** --strict: any rejected line or unreadable day fails the run, naming the file and line. */

@@ -82,6 +82,21 @@ export function handler(
   return { type: "handler", handle };
 }
 
+/** A file with an ETag, as a static host serves it: 304 when the request already has it. */
+export function withEtag(bytes: Uint8Array, etag: string, options: { delayMs?: number } = {}): Behaviour {
+  return handler(async (request, response) => {
+    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    if (response.destroyed) return;
+    if (request.headers["if-none-match"] === etag) {
+      response.writeHead(304, { etag });
+      response.end();
+      return;
+    }
+    response.writeHead(200, { etag, "content-length": String(bytes.length) });
+    response.end(bytes);
+  });
+}
+
 export async function startTestServer(): Promise<TestServer> {
   const scripts = new Map<string, Behaviour[]>();
   const hitsByPath = new Map<string, number>();
