@@ -102,28 +102,28 @@ function reportOf(parsed: Record<string, unknown>): Report | Problem {
   if (!Array.isArray(programsValue)) return wrongType("Programs", programsValue, "an array");
   const programs: ProgramReport[] = [];
   for (let i = 0; i < programsValue.length; i++) {
-    const program = programReportOf(programsValue[i], `Programs[${i}]`);
+    const program = programReportOf(programsValue[i], i);
     if (program instanceof Problem) return program;
     programs.push(program);
   }
   return { Week: week, LastWeek: lastWeek, X: x, Programs: programs, Config: config };
 }
 
-function programReportOf(value: unknown, path: string): ProgramReport | Problem {
-  if (!isRecord(value)) return wrongType(path, value, "an object");
-  const program = requiredString(value.Program, `${path}.Program`);
-  if (program instanceof Problem) return program;
-  const version = requiredString(value.Version, `${path}.Version`);
-  if (version instanceof Problem) return version;
-  const goVersion = requiredString(value.GoVersion, `${path}.GoVersion`);
-  if (goVersion instanceof Problem) return goVersion;
-  const goos = requiredString(value.GOOS, `${path}.GOOS`);
-  if (goos instanceof Problem) return goos;
-  const goarch = requiredString(value.GOARCH, `${path}.GOARCH`);
-  if (goarch instanceof Problem) return goarch;
-  const counters = countsOf(value.Counters, `${path}.Counters`);
+/**
+ * Program entry `index`. Paths in problems are built only once a problem is
+ * found: building them up front would cost several strings per entry of every line.
+ */
+function programReportOf(value: unknown, index: number): ProgramReport | Problem {
+  if (!isRecord(value)) return wrongType(entryPath(index), value, "an object");
+  const { Program: program, Version: version, GoVersion: goVersion, GOOS: goos, GOARCH: goarch } = value;
+  if (typeof program !== "string") return notString(program, entryPath(index, "Program"));
+  if (typeof version !== "string") return notString(version, entryPath(index, "Version"));
+  if (typeof goVersion !== "string") return notString(goVersion, entryPath(index, "GoVersion"));
+  if (typeof goos !== "string") return notString(goos, entryPath(index, "GOOS"));
+  if (typeof goarch !== "string") return notString(goarch, entryPath(index, "GOARCH"));
+  const counters = countsOf(value.Counters, index, "Counters");
   if (counters instanceof Problem) return counters;
-  const stacks = countsOf(value.Stacks, `${path}.Stacks`);
+  const stacks = countsOf(value.Stacks, index, "Stacks");
   if (stacks instanceof Problem) return stacks;
   return {
     Program: program,
@@ -143,16 +143,22 @@ function programReportOf(value: unknown, path: string): ProgramReport | Problem 
  * an Object.create(null) would make a dictionary-mode object, several times
  * slower to build and to walk on every line of every day.
  */
-function countsOf(value: unknown, path: string): Record<string, number> | Problem {
+function countsOf(
+  value: unknown,
+  index: number,
+  field: "Counters" | "Stacks",
+): Record<string, number> | Problem {
   // Go writes a nil map as null.
   if (value === undefined || value === null) return Object.create(null);
-  if (!isRecord(value)) return wrongType(path, value, "an object");
+  if (!isRecord(value)) return wrongType(entryPath(index, field), value, "an object");
   // Before reading any key, so that no name can reach Object.prototype.
   Object.setPrototypeOf(value, null);
   for (const name in value) {
     const count = value[name];
-    if (typeof count !== "number") return wrongType(`${path}[${quote(name)}]`, count, "a number");
-    if (!Number.isSafeInteger(count) || count < 0) return badCount(`${path}[${quote(name)}]`, count);
+    if (typeof count !== "number")
+      return wrongType(`${entryPath(index, field)}[${quote(name)}]`, count, "a number");
+    if (!Number.isSafeInteger(count) || count < 0)
+      return badCount(`${entryPath(index, field)}[${quote(name)}]`, count);
     // A -0 (valid JSON) becomes 0, so the report re-serialises to the same counts.
     if (count === 0) value[name] = 0;
   }
@@ -190,10 +196,18 @@ function uploadConfigProblem(report: Report, uploadConfig: UploadConfigRates): P
   return undefined;
 }
 
+/** The path of program entry `index`, or of one of its fields, as problems name it. */
+function entryPath(index: number, field?: string): string {
+  return field === undefined ? `Programs[${index}]` : `Programs[${index}].${field}`;
+}
+
 function requiredString(value: unknown, path: string): string | Problem {
-  if (typeof value === "string") return value;
-  if (value === undefined) return missing(path);
-  return wrongType(path, value, "a string");
+  return typeof value === "string" ? value : notString(value, path);
+}
+
+/** The problem with a required string field whose value is not a string. */
+function notString(value: unknown, path: string): Problem {
+  return value === undefined ? missing(path) : wrongType(path, value, "a string");
 }
 
 /** Absent or null (Go's zero value) reads as "". */
