@@ -85,7 +85,9 @@ export function shareBars({
         );
   const node = plot({
     width,
-    height: 40 + 26 * Math.max(1, rows.length),
+    height: 50 + 26 * Math.max(1, rows.length),
+    // Room for the axis label under the tick labels, which it overlaps in narrow cards otherwise.
+    marginBottom: 40,
     marginLeft: categoryMargin(domain, maxChars),
     marginRight: 24,
     className: PLOT_CLASS,
