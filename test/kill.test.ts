@@ -4,10 +4,9 @@
 // uninterrupted build.
 
 import { cp, readdir } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handler, startTestServer, type TestServer } from "./helpers/http-server.ts";
+import { startTestServer, withEtag, type TestServer } from "./helpers/http-server.ts";
 import {
   cacheProblems,
   CHARTS,
@@ -180,18 +179,7 @@ describe("SIGKILL on a URL source", () => {
       const etag = `"${date}"`;
       server.on(
         `/data/${date}`,
-        handler(async (request: IncomingMessage, response: ServerResponse) => {
-          onRequest(++requests);
-          await new Promise((resolve) => setTimeout(resolve, 15));
-          if (response.destroyed) return;
-          if (request.headers["if-none-match"] === etag) {
-            response.writeHead(304, { etag });
-            response.end();
-            return;
-          }
-          response.writeHead(200, { etag, "content-length": String(bytes.length) });
-          response.end(bytes);
-        }),
+        withEtag(bytes, etag, { delayMs: 15, onRequest: () => onRequest(++requests) }),
       );
     }
     const baseline = await run(

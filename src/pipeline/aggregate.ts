@@ -21,6 +21,7 @@ import type {
   Report,
   UploadConfig,
 } from "./types.ts";
+import { internString } from "./intern.ts";
 import { normalizeBucket, type BucketNormalization } from "./versions.ts";
 
 // ---------------------------------------------------------------------------
@@ -458,13 +459,7 @@ function addProgramEntry(day: DayBuilder, entry: ProgramReport, index: number, l
 }
 
 function intern(day: DayBuilder, value: string): number {
-  let id = day.stringIds.get(value);
-  if (id === undefined) {
-    id = day.strings.length;
-    day.strings.push(value);
-    day.stringIds.set(value, id);
-  }
-  return id;
+  return internString(day.strings, day.stringIds, value);
 }
 
 function fieldEntry(chart: ChartBuilder, target: FieldTarget, raw: string): Entry | null {

@@ -18,6 +18,7 @@
 
 import { ascending } from "d3-array";
 import type { AggregationPlan, DayAggregate, DayBucket, DayStack, PlannedChart } from "./aggregate.ts";
+import { internString } from "./intern.ts";
 import { shareOf } from "./stats.ts";
 import type { Breakdown, ChartRow, Participation, StackRow, Window, WindowKind } from "./types.ts";
 import { compareGoVersions, compareSemver, goMajorMinor, normalizeBucket } from "./versions.ts";
@@ -542,13 +543,7 @@ function tallyStack(ctx: DayTally, chart: number, stack: DayStack): void {
 }
 
 function programSlot(layout: Layout, program: string): number {
-  let slot = layout.programSlot.get(program);
-  if (slot === undefined) {
-    slot = layout.programs.length;
-    layout.programs.push(program);
-    layout.programSlot.set(program, slot);
-  }
-  return slot;
+  return internString(layout.programs, layout.programSlot, program);
 }
 
 /**
@@ -577,13 +572,7 @@ function reportDimensions(state: State, day: DayAggregate): (program: string) =>
 }
 
 function valueId(state: State, value: string): number {
-  let id = state.valueIds.get(value);
-  if (id === undefined) {
-    id = state.values.length;
-    state.values.push(value);
-    state.valueIds.set(value, id);
-  }
-  return id;
+  return internString(state.values, state.valueIds, value);
 }
 
 /** The GoVersion breakdown value: go<major>.<minor>, or "other". */

@@ -83,8 +83,13 @@ export function handler(
 }
 
 /** A file with an ETag, as a static host serves it: 304 when the request already has it. */
-export function withEtag(bytes: Uint8Array, etag: string, options: { delayMs?: number } = {}): Behaviour {
+export function withEtag(
+  bytes: Uint8Array,
+  etag: string,
+  options: { delayMs?: number; onRequest?: () => void } = {},
+): Behaviour {
   return handler(async (request, response) => {
+    options.onRequest?.();
     if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
     if (response.destroyed) return;
     if (request.headers["if-none-match"] === etag) {
