@@ -1,9 +1,10 @@
 // A damaged cache is never trusted: flipped bytes or a truncated file in a raw
-// download or a day aggregate make the next run download or recompute that
-// entry, and the outputs come out byte-identical.
+// download, a day summary or a day aggregate make the next run download or
+// recompute that entry, and the outputs come out byte-identical.
 
 import { readdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestServer, withEtag, type TestServer } from "./helpers/http-server.ts";
 import {
@@ -40,34 +41,61 @@ async function flipByte(path: string, index: number): Promise<void> {
   await writeFile(path, file);
 }
 
-async function aggregateFiles(cache: string): Promise<string[]> {
-  return (await readdir(join(cache, "aggregates"))).sort().map((name) => join(cache, "aggregates", name));
+/** The day (date) of each summary entry, read from the status line after its header. */
+async function summaryDates(cache: string): Promise<Map<string, string>> {
+  const dir = join(cache, "summaries");
+  const dates = new Map<string, string>();
+  for (const name of await readdir(dir)) {
+    const status = (await readFile(join(dir, name), "utf8")).split("\n", 2)[1]!;
+    dates.set((JSON.parse(status) as { date: string }).date, join(dir, name));
+  }
+  return dates;
 }
 
-describe("day aggregate entries", () => {
-  it("recomputes aggregates with a flipped byte, a truncated tail, or nothing left, and writes the same outputs", async () => {
+describe("computed entries", () => {
+  it("recomputes damaged summaries and aggregates, and writes the same outputs", async () => {
+    // The second day carries re-uploads of the first day's reports: the series needs
+    // both days' aggregates to count them once.
+    const [first, second] = [...days.keys()];
+    const input = new Map(days);
+    const reuploads = gunzipSync(days.get(first!)!).toString("utf8").split("\n").slice(0, 10).join("\n");
+    input.set(
+      second!,
+      gzipSync(Buffer.concat([gunzipSync(days.get(second!)!), Buffer.from(reuploads + "\n")])),
+    );
     const reports = join(dir, "reports");
-    await writeDays(reports, days);
+    await writeDays(reports, input);
     const options = dataOptions(dir, { source: reports });
-    const first = await run(options);
-    const before = await readTree(first.out);
-    expect(first.aggregatedDays).toBe(6);
+    const firstRun = await run(options);
+    const before = await readTree(firstRun.out);
+    expect(firstRun.aggregatedDays).toBe(6);
 
-    const [a, b, c, d] = await aggregateFiles(options.cache);
-    await flipByte(a!, -1); // in the serialised aggregate
-    await flipByte(b!, 80); // in the header or the status line
-    await truncate(c!, 100);
-    await truncate(d!, 0);
+    const summaries = await summaryDates(options.cache);
+    const [a, b, c, d, e, f] = [...summaries.keys()].sort();
+    await flipByte(summaries.get(c!)!, -1); // in the serialised summary
+    await flipByte(summaries.get(d!)!, 80); // in the header or the status line
+    await truncate(summaries.get(e!)!, 100);
+    await truncate(summaries.get(f!)!, 0);
+    // The days with intact summaries lose their aggregates, and the series its memo.
+    const aggregates = await readdir(join(options.cache, "aggregates"));
+    const aggregateOf = (date: string) => {
+      const name = summaries.get(date)!.split("/").pop()!;
+      expect(aggregates).toContain(name);
+      return join(options.cache, "aggregates", name);
+    };
+    await flipByte(aggregateOf(a!), -1);
+    await truncate(aggregateOf(b!), 0);
+    await removeDir(join(options.cache, "series"));
 
-    const second = await run(options);
-    expect(second.aggregatedDays).toBe(4);
-    expect(second.cachedDays).toBe(2);
-    expect(treeDifferences(await readTree(second.out), before)).toEqual([]);
+    const secondRun = await run(options);
+    expect(secondRun.aggregatedDays).toBe(4);
+    expect(secondRun.cachedDays).toBe(2);
+    expect(treeDifferences(await readTree(secondRun.out), before)).toEqual([]);
     expect(await cacheProblems(options.cache)).toEqual([]);
 
-    const third = await run(options);
-    expect(third.cachedDays).toBe(6);
-    expect(treeDifferences(await readTree(third.out), before)).toEqual([]);
+    const thirdRun = await run(options);
+    expect(thirdRun.cachedDays).toBe(6);
+    expect(treeDifferences(await readTree(thirdRun.out), before)).toEqual([]);
   });
 });
 
@@ -96,9 +124,9 @@ describe("raw download entries", () => {
     // Metadata that no longer describes its bytes.
     const meta = JSON.parse(await readFile(raw("2026-04-04.json"), "utf8")) as { bytes: number };
     await writeFile(raw("2026-04-04.json"), JSON.stringify({ ...meta, bytes: meta.bytes + 1 }));
-    // And the aggregate of one intact raw entry.
-    const aggregates = await aggregateFiles(options.cache);
-    await flipByte(aggregates[0]!, -3);
+    // And the summary of one day.
+    const summaries = await summaryDates(options.cache);
+    await flipByte(summaries.get("2026-04-05")!, -3);
 
     const seen = server.requests.length;
     const second = await run(options);

@@ -141,21 +141,23 @@ describe("openCache: aggregates", () => {
 
   it("round-trips a payload, including an empty one", async () => {
     const cache = await openCache(dir);
-    await cache.writeAggregate(key, bytes("aggregate\nwith lines\n"));
-    expect(new TextDecoder().decode(await cache.readAggregate(key))).toBe("aggregate\nwith lines\n");
+    await cache.writeEntry("aggregates", key, bytes("aggregate\nwith lines\n"));
+    expect(new TextDecoder().decode(await cache.readEntry("aggregates", key))).toBe(
+      "aggregate\nwith lines\n",
+    );
     const emptyKey = sha256("empty");
-    await cache.writeAggregate(emptyKey, new Uint8Array());
-    expect(await cache.readAggregate(emptyKey)).toEqual(new Uint8Array());
-    expect(await cache.readAggregate(sha256("absent"))).toBeUndefined();
+    await cache.writeEntry("aggregates", emptyKey, new Uint8Array());
+    expect(await cache.readEntry("aggregates", emptyKey)).toEqual(new Uint8Array());
+    expect(await cache.readEntry("aggregates", sha256("absent"))).toBeUndefined();
   });
 
   it("detects a flipped payload byte and deletes the file", async () => {
     const cache = await openCache(dir);
-    await cache.writeAggregate(key, bytes("payload bytes"));
+    await cache.writeEntry("aggregates", key, bytes("payload bytes"));
     const path = join(dir, "aggregates", `${key}.bin`);
     const file = await readFile(path);
     await flipByte(path, file.length - 2);
-    expect(await cache.readAggregate(key)).toBeUndefined();
+    expect(await cache.readEntry("aggregates", key)).toBeUndefined();
     expect(await readdir(join(dir, "aggregates"))).toEqual([]);
   });
 
@@ -168,9 +170,9 @@ describe("openCache: aggregates", () => {
       () => Buffer.from("x".repeat(1000)),
       () => Buffer.from('{"sha256":1}\npayload'),
     ]) {
-      await cache.writeAggregate(key, bytes("payload bytes"));
+      await cache.writeEntry("aggregates", key, bytes("payload bytes"));
       await writeFile(path, corrupt(await readFile(path)));
-      expect(await cache.readAggregate(key)).toBeUndefined();
+      expect(await cache.readEntry("aggregates", key)).toBeUndefined();
       expect(await readdir(join(dir, "aggregates"))).toEqual([]);
     }
   });
@@ -184,10 +186,10 @@ describe("openCache: paths", () => {
       await expect(cache.writeRaw(date, bytes("x"), { url: "u" })).rejects.toThrow(/not a YYYY-MM-DD date/);
     }
     for (const key of ["../../etc/passwd", "A".repeat(64), "a".repeat(63), `${"a".repeat(64)}/x`]) {
-      await expect(cache.readAggregate(key)).rejects.toThrow(/not a sha256 hex key/);
-      await expect(cache.writeAggregate(key, bytes("x"))).rejects.toThrow(/not a sha256 hex key/);
+      await expect(cache.readEntry("aggregates", key)).rejects.toThrow(/not a sha256 hex key/);
+      await expect(cache.writeEntry("aggregates", key, bytes("x"))).rejects.toThrow(/not a sha256 hex key/);
     }
-    expect((await readdir(dir)).sort()).toEqual(["aggregates", "raw"]);
+    expect((await readdir(dir)).sort()).toEqual(["aggregates", "raw", "series", "summaries"]);
     expect(await readdir(join(dir, "raw"))).toEqual([]);
     expect(await readdir(join(dir, "aggregates"))).toEqual([]);
   });

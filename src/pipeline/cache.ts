@@ -7,7 +7,10 @@
 //
 //   raw/<date>.bin         a day's file, as downloaded
 //   raw/<date>.json        its metadata (RawMeta); written last, so it commits the entry
-//   aggregates/<key>.bin   a header line {"crc32","length"} and then the payload
+//   aggregates/<key>.bin   a day's aggregate (its report sets), with its status
+//   summaries/<key>.bin    a day's summary (counts only), with its status
+//   series/<key>.bin       what repeated reports were counted for, from the last run
+// Each of those is a header line {"crc32","length"} and then the payload.
 //
 // Paths are built only from validated dates and hex keys, so no string taken
 // from data can make the cache read or write outside its directory.
@@ -41,10 +44,14 @@ export interface Cache {
   ): Promise<RawMeta>;
   /** Forgets a day's download, so that the next run fetches it whole instead of revalidating it. */
   removeRaw(date: string): Promise<void>;
-  /** An aggregate's payload, or undefined when absent or failing its check. */
-  readAggregate(key: string): Promise<Uint8Array | undefined>;
-  writeAggregate(key: string, payload: Uint8Array): Promise<void>;
+  /** A computed entry's payload, or undefined when absent or failing its check. */
+  readEntry(kind: EntryKind, key: string): Promise<Uint8Array | undefined>;
+  writeEntry(kind: EntryKind, key: string, payload: Uint8Array): Promise<void>;
 }
+
+/** The kinds of computed entries, each in its own directory. */
+export const ENTRY_KINDS = ["aggregates", "summaries", "series"] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 export function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
@@ -99,19 +106,19 @@ function assertKey(key: string): void {
 export async function openCache(dir: string): Promise<Cache> {
   const root = resolve(dir);
   const rawDir = join(root, "raw");
-  const aggregatesDir = join(root, "aggregates");
-  await mkdir(rawDir, { recursive: true });
-  await mkdir(aggregatesDir, { recursive: true });
-  await removeStaleTemps(rawDir);
-  await removeStaleTemps(aggregatesDir);
+  for (const sub of ["raw", ...ENTRY_KINDS]) {
+    await mkdir(join(root, sub), { recursive: true });
+    await removeStaleTemps(join(root, sub));
+  }
 
   const rawPaths = (date: string) => {
     assertDate(date);
     return { bin: join(rawDir, `${date}.bin`), meta: join(rawDir, `${date}.json`) };
   };
-  const aggregatePath = (key: string) => {
+  const entryPath = (kind: EntryKind, key: string) => {
+    if (!ENTRY_KINDS.includes(kind)) throw new Error(`cache: ${JSON.stringify(kind)} is not an entry kind`);
     assertKey(key);
-    return join(aggregatesDir, `${key}.bin`);
+    return join(root, kind, `${key}.bin`);
   };
 
   return {
@@ -159,8 +166,8 @@ export async function openCache(dir: string): Promise<Cache> {
       await rm(paths.bin, { force: true });
     },
 
-    async readAggregate(key) {
-      const path = aggregatePath(key);
+    async readEntry(kind, key) {
+      const path = entryPath(kind, key);
       const file = await readIfExists(path);
       if (file === undefined) return undefined;
       const payload = checkedPayload(file);
@@ -168,8 +175,8 @@ export async function openCache(dir: string): Promise<Cache> {
       return payload;
     },
 
-    async writeAggregate(key, payload) {
-      const path = aggregatePath(key);
+    async writeEntry(kind, key, payload) {
+      const path = entryPath(kind, key);
       const header = new TextEncoder().encode(
         JSON.stringify({ crc32: crc32(payload), length: payload.byteLength }) + "\n",
       );

@@ -30,8 +30,10 @@ const policy = {
 parentPort?.on("message", (request: DayRequest) => {
   try {
     const result = processDay(request, plan, policy, data.limits);
-    // The aggregate owns its whole buffer (serializeDay allocates it): transfer it, not a copy.
-    const transfer = result.aggregate ? [result.aggregate.buffer as ArrayBuffer] : [];
+    // Each owns its whole buffer (the serialisers allocate it): transfer them, not copies.
+    const transfer = [result.aggregate, result.summary].flatMap((bytes) =>
+      bytes ? [bytes.buffer as ArrayBuffer] : [],
+    );
     parentPort?.postMessage({ id: request.id, result }, transfer);
   } catch (error) {
     parentPort?.postMessage({ id: request.id, error: String((error as Error)?.stack ?? error) });

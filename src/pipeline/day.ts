@@ -1,7 +1,8 @@
-// One day's file, start to finish: decode → validate → aggregate. Runs in a
-// worker thread or in the main thread; pure apart from its input bytes.
+// One day's file, start to finish: decode → validate → aggregate → summarise. Runs
+// in a worker thread or in the main thread; pure apart from its input bytes.
 
 import { addReport, createDayAggregate, finishDay, serializeDay, type AggregationPlan } from "./aggregate.ts";
+import { serializeSummary, summarizeDay } from "./summary.ts";
 import { DecodeError, decodeLines, type DecodeOptions } from "./decode.ts";
 import type { DayStatus, RejectReason, Rejection } from "./types.ts";
 import { tooLongRejection, validateLine, type ValidationPolicy } from "./validate.ts";
@@ -13,6 +14,8 @@ export interface DayResult {
   status: DayStatus;
   /** serializeDay() of the day's aggregate; null when the day failed. */
   aggregate: Uint8Array | null;
+  /** serializeSummary() of the day's summary; null when the day failed. */
+  summary: Uint8Array | null;
 }
 
 export type DayLimits = Omit<DecodeOptions, "file">;
@@ -78,9 +81,14 @@ export function processDay(
     return {
       status: { ...status, status: "failed", accepted: 0, reports: 0, error: error.message },
       aggregate: null,
+      summary: null,
     };
   }
   const aggregate = finishDay(day);
   status.reports = aggregate.xs.length;
-  return { status, aggregate: serializeDay(aggregate) };
+  return {
+    status,
+    aggregate: serializeDay(aggregate),
+    summary: serializeSummary(summarizeDay(aggregate, plan)),
+  };
 }

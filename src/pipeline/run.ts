@@ -13,7 +13,6 @@ import {
   deserializeDay,
   planCharts,
   type AggregationPlan,
-  type DayAggregate,
   type PlannedChart,
 } from "./aggregate.ts";
 import { aggregateKey, openCache, sha256, type Cache } from "./cache.ts";
@@ -25,7 +24,8 @@ import { roundShare, rowsToCsv } from "./csv.ts";
 import { chartFiles, recoverOutputDir, toJson, writeOutputDir } from "./export.ts";
 import type { DataOptions } from "./options.ts";
 import type { Progress } from "./progress.ts";
-import { computeSeries, type ChartSeries, type SeriesResult } from "./series.ts";
+import { computeSeries, type ChartSeries, type SeriesResult, type SeriesSource } from "./series.ts";
+import { contributionsOf, deserializeSummary, type Contribution } from "./summary.ts";
 import {
   dateRange,
   defaultRange,
@@ -162,9 +162,16 @@ function chartIdAllocator() {
 async function aggregateVersion(plan: AggregationPlan, config: LoadedConfig, limits: DayLimits) {
   const here = dirname(fileURLToPath(import.meta.url));
   const code = await Promise.all(
-    ["day.ts", "decode.ts", "validate.ts", "aggregate.ts", "versions.ts", "uploadconfig.ts", "types.ts"].map(
-      (file) => readFile(join(here, file), "utf8"),
-    ),
+    [
+      "day.ts",
+      "decode.ts",
+      "validate.ts",
+      "aggregate.ts",
+      "summary.ts",
+      "versions.ts",
+      "uploadconfig.ts",
+      "types.ts",
+    ].map((file) => readFile(join(here, file), "utf8")),
   );
   return {
     configHash: sha256(JSON.stringify([plan.fingerprint, config.restricted ? config.upload : null, limits])),
@@ -358,48 +365,44 @@ async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: 
   if (failure) throw (failure as PromiseRejectedResult).reason;
 }
 
-// A cache entry for a day: its DayStatus as one JSON line, then serializeDay()'s bytes.
-function encodeDayEntry(status: DayStatus, aggregate: Uint8Array): Uint8Array {
+// A day's summary entry: its DayStatus as one JSON line, then serializeSummary()'s bytes.
+// It commits the day: it is written after the aggregate, and a day without one is
+// aggregated again.
+function encodeSummaryEntry(status: DayStatus, summary: Uint8Array): Uint8Array {
   const head = new TextEncoder().encode(JSON.stringify(status) + "\n");
-  const entry = new Uint8Array(head.length + aggregate.length);
+  const entry = new Uint8Array(head.length + summary.length);
   entry.set(head);
-  entry.set(aggregate, head.length);
+  entry.set(summary, head.length);
   return entry;
 }
 
-function decodeDayEntry(bytes: Uint8Array): { status: DayStatus; aggregate: Uint8Array } {
+function decodeSummaryEntry(bytes: Uint8Array): { status: DayStatus; summary: Uint8Array } {
   const newline = bytes.indexOf(0x0a);
-  if (newline < 0) throw new Error("day cache entry without a status line");
+  if (newline < 0) throw new Error("day summary entry without a status line");
   const status = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline))) as DayStatus;
-  return { status, aggregate: bytes.subarray(newline + 1) };
+  return { status, summary: bytes.subarray(newline + 1) };
 }
 
 /**
- * A day loader for computeSeries that reads one day ahead. computeSeries asks
- * for every date in date order, twice (see DayLoader), so while it tallies one
- * day the next day's cache entry is already being read: the run does not wait
- * for the disk 2 × days times. Asked in another order, it still returns the
- * right day, only without the overlap.
+ * The series' memo: what the reports seen on several days were counted for, per day
+ * aggregate key, as the last run found them. A run needs the same entries again, plus
+ * those of the new day's repeated reports, so it rarely opens a day aggregate.
  */
-function readAhead(
-  dates: readonly string[],
-  load: (date: string) => Promise<DayAggregate | undefined>,
-): (date: string) => Promise<DayAggregate | undefined> {
-  const order = [...new Set(dates)].sort();
-  const position = new Map(order.map((date, i) => [date, i]));
-  let ahead: { date: string; day: Promise<DayAggregate | undefined> } | undefined;
-  let calls = 0;
-  return (date) => {
-    const day = ahead?.date === date ? ahead.day : load(date);
-    ahead = undefined;
-    if (++calls < 2 * order.length) {
-      const next = order[((position.get(date) ?? -1) + 1) % order.length]!;
-      ahead = { date: next, day: load(next) };
-      // Awaited when asked for; until then a failure must not count as unhandled.
-      ahead.day.catch(() => {});
-    }
-    return day;
-  };
+type SeriesMemo = Map<string, Map<number, Contribution>>;
+
+function encodeMemo(memo: SeriesMemo): Uint8Array {
+  const days = [...memo].map(([key, found]) => [key, [...found]]);
+  return new TextEncoder().encode(JSON.stringify(days));
+}
+
+function decodeMemo(bytes: Uint8Array | undefined): SeriesMemo {
+  if (!bytes) return new Map();
+  try {
+    const days = JSON.parse(new TextDecoder().decode(bytes)) as [string, [number, Contribution][]][];
+    return new Map(days.map(([key, found]) => [key, new Map(found)]));
+  } catch {
+    return new Map(); // Only a memo: recomputed from the aggregates.
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -437,11 +440,8 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       reports: reportsRead,
     });
 
-  const pool = createDayPool(Math.min(options.workers, cpus().length), {
-    charts,
-    uploadConfig: config.restricted ? config.upload : null,
-    limits,
-  });
+  const poolData: DayWorkerData = { charts, uploadConfig: config.restricted ? config.upload : null, limits };
+  const pool = createDayPool(Math.min(options.workers, cpus().length), poolData);
   const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(2, 2 * options.workers);
   try {
     await forEachLimit(plannedDays, concurrency, async (day) => {
@@ -453,9 +453,9 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       }
       bytesRead += bytes.length;
       const key = aggregateKey(sha256(bytes), configHash, codeVersion);
-      const cached = await cache.readAggregate(key);
+      const cached = await cache.readEntry("summaries", key);
       if (cached) {
-        const { status } = decodeDayEntry(cached);
+        const { status } = decodeSummaryEntry(cached);
         statuses.set(day.date, { ...status, date: day.date, source: day.source });
         keys.set(day.date, key);
         reportsRead += status.accepted;
@@ -470,8 +470,9 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       statuses.set(day.date, result.status);
       reportsRead += result.status.accepted;
       aggregatedDays++;
-      if (result.aggregate !== null) {
-        await cache.writeAggregate(key, encodeDayEntry(result.status, result.aggregate));
+      if (result.aggregate !== null && result.summary !== null) {
+        await cache.writeEntry("aggregates", key, result.aggregate);
+        await cache.writeEntry("summaries", key, encodeSummaryEntry(result.status, result.summary));
         keys.set(day.date, key);
       }
       tick();
@@ -495,18 +496,46 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   if (options.strict) enforceStrict(days);
 
   const dates = plannedDays.map((day) => day.date);
-  const series = await computeSeries(
-    readAhead(dates, async (date) => {
+  const memoKey = sha256(`series\n${configHash}\n${codeVersion}`);
+  const memo = decodeMemo(await cache.readEntry("series", memoKey));
+  const used: SeriesMemo = new Map();
+  const vanished = (date: string) =>
+    new RunError(`the cached entries of ${date} vanished or were corrupted during the run`);
+  // A day whose summary is cached but whose aggregate is damaged or gone: aggregated again.
+  const aggregateAgain = async (date: string, key: string): Promise<Uint8Array> => {
+    const day = plannedDays.find((d) => d.date === date)!;
+    const bytes = await readDay(day, cache, io.fetch ?? {});
+    if (!bytes || aggregateKey(sha256(bytes), configHash, codeVersion) !== key) throw vanished(date);
+    const result = await createDayPool(0, poolData).run({ date, source: day.source, bytes });
+    if (!result.aggregate) throw vanished(date);
+    await cache.writeEntry("aggregates", key, result.aggregate);
+    return result.aggregate;
+  };
+  const source: SeriesSource = {
+    async summary(date) {
       const key = keys.get(date);
       if (!key) return undefined;
-      const entry = await cache.readAggregate(key);
-      if (!entry)
-        throw new RunError(`the cached aggregate of ${date} vanished or was corrupted during the run`);
-      return deserializeDay(decodeDayEntry(entry).aggregate);
-    }),
-    dates,
-    plan,
-  );
+      const entry = await cache.readEntry("summaries", key);
+      if (!entry) throw vanished(date);
+      return deserializeSummary(decodeSummaryEntry(entry).summary);
+    },
+    async contributions(date, xs) {
+      const key = keys.get(date)!;
+      const known = memo.get(key) ?? new Map<number, Contribution>();
+      const missing = [...xs].filter((x) => !known.has(x));
+      if (missing.length > 0) {
+        const entry = (await cache.readEntry("aggregates", key)) ?? (await aggregateAgain(date, key));
+        for (const [x, contribution] of contributionsOf(deserializeDay(entry), missing))
+          known.set(x, contribution);
+      }
+      const found = new Map<number, Contribution>();
+      for (const x of xs) if (known.has(x)) found.set(x, known.get(x)!);
+      used.set(key, found);
+      return found;
+    },
+  };
+  const series = await computeSeries(source, dates, plan);
+  await cache.writeEntry("series", memoKey, encodeMemo(used));
 
   const files = exportFiles(series, days, config, ids.configs, options);
   await writeOutputDir(options.out, files.files);

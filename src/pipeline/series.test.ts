@@ -10,11 +10,19 @@ import {
   finishDay,
   serializeDay,
   type AggregationPlan,
-  type DayAggregate,
   type PlannedChart,
 } from "./aggregate.ts";
 import { splitCounterName } from "./chartconfig.ts";
-import { addDays, computeSeries, computeWindows, TOP_STACKS, type SeriesResult } from "./series.ts";
+import {
+  addDays,
+  aggregateSource,
+  computeSeries,
+  computeWindows,
+  TOP_STACKS,
+  type SeriesResult,
+  type SeriesSource,
+} from "./series.ts";
+import { contributionsOf, deserializeSummary, serializeSummary, summarizeDay } from "./summary.ts";
 import { shareOf } from "./stats.ts";
 import type { ChartRow, ProgramReport, Report, StackRow, UploadConfig, Window } from "./types.ts";
 import { normalizeBucket } from "./versions.ts";
@@ -25,17 +33,23 @@ function series(
   days: Record<string, Report[]>,
   range?: string[],
 ): Promise<SeriesResult> {
-  const cache = new Map<string, Uint8Array>();
+  const aggregates = new Map<string, Uint8Array>();
+  const summaries = new Map<string, Uint8Array>();
   for (const [date, reports] of Object.entries(days)) {
     const day = createDayAggregate(date, plan);
     for (const r of reports) addReport(day, r);
-    cache.set(date, serializeDay(finishDay(day)));
+    const aggregate = finishDay(day);
+    aggregates.set(date, serializeDay(aggregate));
+    summaries.set(date, serializeSummary(summarizeDay(aggregate, plan)));
   }
-  const load = (date: string): DayAggregate | undefined => {
-    const bytes = cache.get(date);
-    return bytes === undefined ? undefined : deserializeDay(bytes);
+  const source: SeriesSource = {
+    summary(date) {
+      const bytes = summaries.get(date);
+      return bytes === undefined ? undefined : deserializeSummary(bytes);
+    },
+    contributions: (date, xs) => contributionsOf(deserializeDay(aggregates.get(date)!), xs),
   };
-  return computeSeries(load, range ?? Object.keys(days), plan);
+  return computeSeries(source, range ?? Object.keys(days), plan);
 }
 
 /** "start..end" → bucket → reports, for one chart. */
@@ -440,7 +454,13 @@ test("an aggregate built with another plan is refused", async () => {
   const plan = buildPlan([clientChart()]);
   const other = buildPlan([clientChart(0.5)]);
   const day = createDayAggregate("2024-01-01", other);
-  await expect(computeSeries(() => finishDay(day), ["2024-01-01"], plan)).rejects.toThrow(/another plan/);
+  await expect(
+    computeSeries(
+      aggregateSource(() => finishDay(day), plan),
+      ["2024-01-01"],
+      plan,
+    ),
+  ).rejects.toThrow(/another plan/);
 });
 
 describe("against a direct computation of the contract", () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { Generator, type OutputFormat } from "../../scripts/generate-lib.ts";
 import type { DataOptions } from "../../src/pipeline/options.ts";
 import { createProgress } from "../../src/pipeline/progress.ts";
-import { openCache } from "../../src/pipeline/cache.ts";
+import { openCache, type EntryKind } from "../../src/pipeline/cache.ts";
 import { runData, type RunIO, type RunSummary } from "../../src/pipeline/run.ts";
 import type { UploadConfig } from "../../src/pipeline/types.ts";
 
@@ -196,9 +196,9 @@ export async function cacheProblems(dir: string, options: { allowTemps?: boolean
     const raw = /^raw\/(\d{4}-\d{2}-\d{2})\.json$/.exec(name);
     if (raw && (await cache.readRaw(raw[1]!)) === undefined)
       problems.push(`raw entry ${name} fails its check`);
-    const aggregate = /^aggregates\/([0-9a-f]{64})\.bin$/.exec(name);
-    if (aggregate && (await cache.readAggregate(aggregate[1]!)) === undefined)
-      problems.push(`aggregate ${name} fails its check`);
+    const entry = /^(aggregates|summaries|series)\/([0-9a-f]{64})\.bin$/.exec(name);
+    if (entry && (await cache.readEntry(entry[1] as EntryKind, entry[2]!)) === undefined)
+      problems.push(`entry ${name} fails its check`);
   }
   return problems;
 }

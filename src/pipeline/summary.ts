@@ -1,0 +1,254 @@
+// Summary: a day aggregate reduced to its counts, and what single reports were counted for.
+//
+// The series sums windows from per-day counts instead of re-reading every day's report
+// sets, so a new day costs one summary, not a pass over the whole range:
+// - summarizeDay: per program, chart bucket and stack, how many of the day's reports have
+//   it and their summed values; per bucket, its reports' GOOS, GOARCH and Go version.
+//   A few kilobytes a day, cached beside the aggregate.
+// - contributionsOf: for some report ids of the day, everything each was counted for.
+//   Summing days counts a report seen on several days of a window once per day; the series
+//   takes those repeats back out with their contributions (see series.ts).
+//
+//   const summary = summarizeDay(aggregate, plan);      // cache serializeSummary(summary)
+//   const repeats = contributionsOf(aggregate, [x1, x2]);
+
+import type { AggregationPlan, DayAggregate } from "./aggregate.ts";
+import { goMajorMinor } from "./versions.ts";
+
+/** The breakdown dimensions of partition charts, in this order everywhere. */
+export const DIMENSIONS = ["GOOS", "GOARCH", "GoVersion"] as const;
+
+/** Per dimension: [value, reports] pairs. Pairs, not records: values come from reports. */
+export type BreakdownCounts = [
+  goos: [string, number][],
+  goarch: [string, number][],
+  goVersion: [string, number][],
+];
+
+export interface SummaryProgram {
+  program: string;
+  /** Reports of the day with an entry for the program. */
+  reports: number;
+  /** Of those, how many have X ≤ each of programRates(plan).get(program), in that order. */
+  eligible: number[];
+}
+
+export interface SummaryBucket {
+  bucket: string;
+  reports: number;
+  /** Summed counter values (built-ins: the report count). */
+  total: number;
+  /** Partition charts: the reports' program entries by dimension; null for stack charts. */
+  breakdown: BreakdownCounts | null;
+}
+
+export interface SummaryStack {
+  key: string;
+  reports: number;
+  total: number;
+}
+
+export interface DaySummary {
+  date: string;
+  /** AggregationPlan.fingerprint of the plan that built it. */
+  plan: string;
+  /** The day's distinct report ids, as in the aggregate. */
+  xs: Float64Array;
+  programs: SummaryProgram[];
+  /** Parallel to plan.charts. */
+  charts: { buckets: SummaryBucket[]; stacks: SummaryStack[] }[];
+}
+
+/**
+ * What one report was counted for on one day: its program entries (with their breakdown
+ * values), the chart buckets and the stacks it has, with the counter values.
+ */
+export interface Contribution {
+  programs: [program: string, goos: string, goarch: string, goVersion: string][];
+  buckets: [chart: number, bucket: string, value: number][];
+  stacks: [chart: number, key: string, value: number][];
+}
+
+/**
+ * Per program, the distinct sampling rates of its charts, in chart order: a program's
+ * eligible reports are counted once per rate.
+ */
+export function programRates(plan: AggregationPlan): Map<string, number[]> {
+  const rates = new Map<string, number[]>();
+  for (const chart of plan.charts) {
+    let list = rates.get(chart.program);
+    if (!list) rates.set(chart.program, (list = []));
+    if (!list.includes(chart.rate)) list.push(chart.rate);
+  }
+  return rates;
+}
+
+/** The GoVersion breakdown value of a raw Go version: go<major>.<minor>, or "other". */
+export function goVersionLabel(goVersion: string): string {
+  return goMajorMinor(goVersion) || "other";
+}
+
+export function summarizeDay(day: DayAggregate, plan: AggregationPlan): DaySummary {
+  if (day.plan !== plan.fingerprint)
+    throw new Error(`summarizeDay: the aggregate of ${day.date} is for another plan`);
+  const rates = programRates(plan);
+  const labels = day.strings.map(goVersionLabel);
+  const programs = day.programs.map((entry): SummaryProgram => {
+    const eligible = (rates.get(entry.program) ?? []).map((rate) => {
+      let count = 0;
+      for (const index of entry.reports) if (day.xs[index]! <= rate) count++;
+      return count;
+    });
+    return { program: entry.program, reports: entry.reports.length, eligible };
+  });
+  // Per program: a report index → its position in the program's arrays (-1: no entry).
+  const positions = new Map<string, Int32Array>();
+  const positionsOf = (program: string) => {
+    let position = positions.get(program);
+    if (!position) {
+      position = new Int32Array(day.xs.length).fill(-1);
+      const entry = day.programs.find((p) => p.program === program);
+      entry?.reports.forEach((index, i) => (position![index] = i));
+      positions.set(program, position);
+    }
+    return position;
+  };
+  const charts = day.charts.map((chart, c) => {
+    const planned = plan.charts[c]!;
+    const entry =
+      planned.type === "partition" ? day.programs.find((p) => p.program === planned.program) : undefined;
+    const position = entry ? positionsOf(planned.program) : undefined;
+    return {
+      buckets: chart.buckets.map((bucket): SummaryBucket => {
+        let total = 0;
+        if (bucket.values === null) total = bucket.reports.length;
+        else for (const value of bucket.values) total += value;
+        let breakdown: BreakdownCounts | null = null;
+        if (planned.type === "partition") {
+          const counts = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
+          if (entry && position) {
+            for (const index of bucket.reports) {
+              const at = position[index]!;
+              if (at < 0) continue;
+              increment(counts[0]!, day.strings[entry.goos[at]!]!);
+              increment(counts[1]!, day.strings[entry.goarch[at]!]!);
+              increment(counts[2]!, labels[entry.goVersion[at]!]!);
+            }
+          }
+          breakdown = [[...counts[0]!], [...counts[1]!], [...counts[2]!]];
+        }
+        return { bucket: bucket.bucket, reports: bucket.reports.length, total, breakdown };
+      }),
+      stacks: chart.stacks.map((stack): SummaryStack => {
+        let total = 0;
+        for (const value of stack.values) total += value;
+        return { key: stack.key, reports: stack.reports.length, total };
+      }),
+    };
+  });
+  return { date: day.date, plan: day.plan, xs: day.xs, programs, charts };
+}
+
+function increment(counts: Map<string, number>, value: string): void {
+  counts.set(value, (counts.get(value) ?? 0) + 1);
+}
+
+/** What each of `xs` (report ids of the day; others are ignored) was counted for on the day. */
+export function contributionsOf(day: DayAggregate, xs: Iterable<number>): Map<number, Contribution> {
+  const wanted = new Set(xs);
+  const found = new Map<number, Contribution>();
+  // Report index → its contribution, for the wanted reports only.
+  const byIndex: (Contribution | undefined)[] = new Array(day.xs.length);
+  day.xs.forEach((x, index) => {
+    if (!wanted.has(x)) return;
+    const contribution: Contribution = { programs: [], buckets: [], stacks: [] };
+    byIndex[index] = contribution;
+    found.set(x, contribution);
+  });
+  if (found.size === 0) return found;
+  for (const entry of day.programs) {
+    entry.reports.forEach((index, at) => {
+      byIndex[index]?.programs.push([
+        entry.program,
+        day.strings[entry.goos[at]!]!,
+        day.strings[entry.goarch[at]!]!,
+        goVersionLabel(day.strings[entry.goVersion[at]!]!),
+      ]);
+    });
+  }
+  day.charts.forEach((chart, c) => {
+    for (const bucket of chart.buckets) {
+      bucket.reports.forEach((index, k) => {
+        byIndex[index]?.buckets.push([c, bucket.bucket, bucket.values === null ? 1 : bucket.values[k]!]);
+      });
+    }
+    for (const stack of chart.stacks) {
+      stack.reports.forEach((index, k) => byIndex[index]?.stacks.push([c, stack.key, stack.values[k]!]));
+    }
+  });
+  return found;
+}
+
+// ---------------------------------------------------------------------------
+// Serialisation: the per-day summary cache entry.
+//
+//   u32 header length (little-endian) | header JSON, space-padded to a multiple of 8 bytes |
+//   xs as Float64 in the machine's byte order (recorded in the header), bit for bit.
+
+/** Version of the summary layout; bump it when the layout or the counting changes. */
+const SUMMARY_FORMAT = 1;
+
+interface SummaryHeader {
+  format: number;
+  littleEndian: boolean;
+  date: string;
+  plan: string;
+  reports: number;
+  programs: SummaryProgram[];
+  charts: DaySummary["charts"];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function serializeSummary(summary: DaySummary): Uint8Array {
+  const header: SummaryHeader = {
+    format: SUMMARY_FORMAT,
+    littleEndian: LITTLE_ENDIAN,
+    date: summary.date,
+    plan: summary.plan,
+    reports: summary.xs.length,
+    programs: summary.programs,
+    charts: summary.charts,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const start = Math.ceil((4 + json.length) / 8) * 8;
+  const bytes = new Uint8Array(start + summary.xs.byteLength);
+  new DataView(bytes.buffer).setUint32(0, json.length, true);
+  bytes.set(json, 4);
+  bytes.fill(0x20, 4 + json.length, start);
+  new Float64Array(bytes.buffer, start, summary.xs.length).set(summary.xs);
+  return bytes;
+}
+
+/** The inverse of serializeSummary. Throws on another format or byte order, or a size mismatch. */
+export function deserializeSummary(bytes: Uint8Array): DaySummary {
+  const data = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.byteLength < 4) throw new Error("day summary: too short");
+  const headerLength = view.getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(data.subarray(4, 4 + headerLength))) as SummaryHeader;
+  if (header.format !== SUMMARY_FORMAT || header.littleEndian !== LITTLE_ENDIAN) {
+    throw new Error(`day summary format ${header.format}, expected ${SUMMARY_FORMAT} in this byte order`);
+  }
+  const start = Math.ceil((4 + headerLength) / 8) * 8;
+  if (start + 8 * header.reports !== data.byteLength) {
+    throw new Error(`day summary of ${data.byteLength} bytes does not match its header`);
+  }
+  return {
+    date: header.date,
+    plan: header.plan,
+    xs: new Float64Array(data.buffer, data.byteOffset + start, header.reports),
+    programs: header.programs,
+    charts: header.charts,
+  };
+}
