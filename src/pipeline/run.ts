@@ -442,7 +442,8 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
 
   const poolData: DayWorkerData = { charts, uploadConfig: config.restricted ? config.upload : null, limits };
   const pool = createDayPool(Math.min(options.workers, cpus().length), poolData);
-  const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(2, 2 * options.workers);
+  // Mostly waiting for files (reading, hashing, checking cached entries); aggregation is bounded by the pool.
+  const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(8, 2 * options.workers);
   try {
     await forEachLimit(plannedDays, concurrency, async (day) => {
       const bytes = await readDay(day, cache, io.fetch ?? {});

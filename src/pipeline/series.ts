@@ -389,29 +389,46 @@ class ReportIds {
     this.days.push({ date, day: dayNumber(date), end: this.count });
   }
 
-  /** The ids on more than one day, ascending. (A day's ids are distinct.) */
-  repeated(): Float64Array {
-    const sorted = this.ids.slice(0, this.count).sort();
-    const repeated: number[] = [];
-    for (let i = 1; i < sorted.length; i++) {
-      if (sorted[i] === sorted[i - 1] && sorted[i] !== repeated[repeated.length - 1])
-        repeated.push(sorted[i]!);
+  /**
+   * For each id (by position), whether it is on more than one day: a hash table of the
+   * ids' positions, open addressing (4 bytes a slot, at most half full), then one lookup
+   * per id. (A day's ids are distinct.) Positions of ids seen once map to -1, the others
+   * to a number shared by all positions of the same id.
+   */
+  repeats(): { repeated: number; of: Int32Array } {
+    const { ids, count } = this;
+    const words = new Uint32Array(ids.buffer, ids.byteOffset, 2 * count);
+    let bits = 4;
+    while (1 << bits < 2 * count) bits++;
+    const mask = (1 << bits) - 1;
+    const table = new Int32Array(1 << bits).fill(-1);
+    const slotOf = (i: number) => {
+      const x = ids[i]!;
+      let slot = Math.imul(words[2 * i]! ^ words[2 * i + 1]!, 0x9e3779b1) >>> (32 - bits);
+      for (; table[slot]! >= 0 && ids[table[slot]!] !== x; slot = (slot + 1) & mask);
+      return slot;
+    };
+    // of[first position] counts the id's days; later positions point to the first.
+    const of = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const slot = slotOf(i);
+      const first = table[slot]!;
+      if (first < 0) {
+        table[slot] = i;
+        of[i] = 0;
+      } else {
+        of[i] = -1 - first;
+        of[first]!++;
+      }
     }
-    return Float64Array.from(repeated);
+    let repeated = 0;
+    for (let i = 0; i < count; i++) {
+      const link = of[i]!;
+      if (link >= 0) of[i] = link > 0 ? repeated++ : -1;
+      else of[i] = of[-1 - link]!;
+    }
+    return { repeated, of };
   }
-}
-
-/** Position of a report id among the repeated ones (ascending), or -1. */
-function repeatIndex(repeated: Float64Array, x: number): number {
-  // A plain binary search: called for every report of every day.
-  let low = 0;
-  let high = repeated.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (repeated[middle]! < x) low = middle + 1;
-    else high = middle;
-  }
-  return repeated[low] === x ? low : -1;
 }
 
 interface Occurrence {
@@ -420,18 +437,20 @@ interface Occurrence {
 }
 
 async function takeBackRepeats(state: State, source: SeriesSource, ids: ReportIds): Promise<void> {
-  const repeated = ids.repeated();
-  if (repeated.length === 0) return;
-  const occurrences: Occurrence[][] = Array.from(repeated, () => []);
+  const { repeated, of } = ids.repeats();
+  if (repeated === 0) return;
+  const occurrences: Occurrence[][] = Array.from({ length: repeated }, () => []);
+  const xOf = new Float64Array(repeated);
   let i = 0;
   for (const { date, day, end } of ids.days) {
     const xs: number[] = [];
     const positions: number[] = [];
     for (; i < end; i++) {
-      const r = repeatIndex(repeated, ids.ids[i]!);
+      const r = of[i]!;
       if (r < 0) continue;
       xs.push(ids.ids[i]!);
       positions.push(r);
+      xOf[r] = ids.ids[i]!;
     }
     if (xs.length === 0) continue;
     const found = await source.contributions(date, Float64Array.from(xs));
@@ -441,8 +460,8 @@ async function takeBackRepeats(state: State, source: SeriesSource, ids: ReportId
       occurrences[positions[k]!]!.push({ day, contribution });
     });
   }
-  repeated.forEach((x, r) => {
-    for (const tally of state.tallies) takeBack(state, tally, x, occurrences[r]!);
+  occurrences.forEach((list, r) => {
+    for (const tally of state.tallies) takeBack(state, tally, xOf[r]!, list);
   });
 }
 
