@@ -189,7 +189,7 @@ describe("openCache: paths", () => {
       await expect(cache.readEntry("aggregates", key)).rejects.toThrow(/not a sha256 hex key/);
       await expect(cache.writeEntry("aggregates", key, bytes("x"))).rejects.toThrow(/not a sha256 hex key/);
     }
-    expect((await readdir(dir)).sort()).toEqual(["aggregates", "raw", "series", "summaries"]);
+    expect((await readdir(dir)).sort()).toEqual(["aggregates", "raw", "series", "sources", "summaries"]);
     expect(await readdir(join(dir, "raw"))).toEqual([]);
     expect(await readdir(join(dir, "aggregates"))).toEqual([]);
   });

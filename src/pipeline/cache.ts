@@ -10,6 +10,7 @@
 //   aggregates/<key>.bin   a day's aggregate (its report sets), with its status
 //   summaries/<key>.bin    a day's summary (counts only), with its status
 //   series/<key>.bin       what repeated reports were counted for, from the last run
+//   sources/<key>.bin      the hashes of a source directory's files (file-hashes.ts)
 // Each of those is a header line {"crc32","length"} and then the payload.
 //
 // Paths are built only from validated dates and hex keys, so no string taken
@@ -50,7 +51,7 @@ export interface Cache {
 }
 
 /** The kinds of computed entries, each in its own directory. */
-export const ENTRY_KINDS = ["aggregates", "summaries", "series"] as const;
+export const ENTRY_KINDS = ["aggregates", "summaries", "series", "sources"] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 export function sha256(data: Uint8Array | string): string {

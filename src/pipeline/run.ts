@@ -5,7 +5,7 @@
 
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import {
@@ -22,6 +22,7 @@ import type { DayRequest, DayWorkerData } from "./day-worker.ts";
 import { DEFAULT_LIMITS } from "./decode.ts";
 import { roundShare, rowsToCsv } from "./csv.ts";
 import { chartFiles, recoverOutputDir, toJson, writeOutputDir } from "./export.ts";
+import { openFileHashes } from "./file-hashes.ts";
 import type { DataOptions } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { computeSeries, type ChartSeries, type SeriesResult, type SeriesSource } from "./series.ts";
@@ -426,6 +427,9 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
 
   const statuses = new Map<string, DayStatus>();
   const keys = new Map<string, string>();
+  // Each day's summary, as read or made: the series needs them all, and reading them twice
+  // would cost a warm run more than holding them (tens of kilobytes a day).
+  const summaries = new Map<string, Uint8Array>();
   let cachedDays = 0;
   let aggregatedDays = 0;
   let bytesRead = 0;
@@ -440,30 +444,41 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       reports: reportsRead,
     });
 
+  const input = parseSource(options.source); // planDays has checked it
+  const hashes = input.kind === "dir" ? await openFileHashes(cache, resolve(input.dir)) : undefined;
   const poolData: DayWorkerData = { charts, uploadConfig: config.restricted ? config.upload : null, limits };
   const pool = createDayPool(Math.min(options.workers, cpus().length), poolData);
   // Mostly waiting for files (reading, hashing, checking cached entries); aggregation is bounded by the pool.
   const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(8, 2 * options.workers);
   try {
     await forEachLimit(plannedDays, concurrency, async (day) => {
+      const useCached = async (key: string, bytes: number) => {
+        const cached = await cache.readEntry("summaries", key);
+        if (!cached) return false;
+        const { status, summary } = decodeSummaryEntry(cached);
+        statuses.set(day.date, { ...status, date: day.date, source: day.source });
+        keys.set(day.date, key);
+        summaries.set(day.date, summary);
+        bytesRead += bytes;
+        reportsRead += status.accepted;
+        cachedDays++;
+        tick();
+        return true;
+      };
+      // A file unchanged since it was hashed is not read at all when its day is cached.
+      const knownHash = day.kind === "file" ? await hashes?.known(day.source) : undefined;
+      if (knownHash && (await useCached(aggregateKey(knownHash, configHash, codeVersion), 0))) return;
       const bytes = await readDay(day, cache, io.fetch ?? {});
       if (!bytes) {
         statuses.set(day.date, dayStatus(day.date, day.source, "missing"));
         tick();
         return;
       }
+      const contentHash = sha256(bytes);
+      if (day.kind === "file") hashes?.remember(day.source, contentHash);
+      const key = aggregateKey(contentHash, configHash, codeVersion);
+      if (await useCached(key, bytes.length)) return;
       bytesRead += bytes.length;
-      const key = aggregateKey(sha256(bytes), configHash, codeVersion);
-      const cached = await cache.readEntry("summaries", key);
-      if (cached) {
-        const { status } = decodeSummaryEntry(cached);
-        statuses.set(day.date, { ...status, date: day.date, source: day.source });
-        keys.set(day.date, key);
-        reportsRead += status.accepted;
-        cachedDays++;
-        tick();
-        return;
-      }
       const result = await pool.run({ date: day.date, source: day.source, bytes });
       // A download that cannot be decoded may be cut short (a body without a length
       // ends when the connection drops); keeping it would let a 304 confirm it forever.
@@ -475,12 +490,14 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
         await cache.writeEntry("aggregates", key, result.aggregate);
         await cache.writeEntry("summaries", key, encodeSummaryEntry(result.status, result.summary));
         keys.set(day.date, key);
+        summaries.set(day.date, result.summary);
       }
       tick();
     });
   } finally {
     await pool.close();
   }
+  await hashes?.save();
   io.progress.done();
 
   const days = plannedDays.map((day) => statuses.get(day.date)!);
@@ -513,12 +530,10 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
     return result.aggregate;
   };
   const source: SeriesSource = {
-    async summary(date) {
-      const key = keys.get(date);
-      if (!key) return undefined;
-      const entry = await cache.readEntry("summaries", key);
-      if (!entry) throw vanished(date);
-      return deserializeSummary(decodeSummaryEntry(entry).summary);
+    summary(date) {
+      const summary = summaries.get(date);
+      summaries.delete(date);
+      return summary && deserializeSummary(summary);
     },
     async contributions(date, xs) {
       const key = keys.get(date)!;
