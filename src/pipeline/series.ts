@@ -390,44 +390,46 @@ class ReportIds {
   }
 
   /**
-   * For each id (by position), whether it is on more than one day: a hash table of the
-   * ids' positions, open addressing (4 bytes a slot, at most half full), then one lookup
-   * per id. (A day's ids are distinct.) Positions of ids seen once map to -1, the others
-   * to a number shared by all positions of the same id.
+   * For each id (by position), whether it is on more than one day: -1 for an id seen once,
+   * otherwise a number shared by all positions of that id. (A day's ids are distinct.)
+   * Memory-bound work, so first a bitmap of hashes (2 bytes an id; it stays in the CPU's
+   * caches where a hash table would not) marks the few ids whose hash was seen before;
+   * only those are compared exactly.
    */
   repeats(): { repeated: number; of: Int32Array } {
     const { ids, count } = this;
     const words = new Uint32Array(ids.buffer, ids.byteOffset, 2 * count);
-    let bits = 4;
-    while (1 << bits < 2 * count) bits++;
-    const mask = (1 << bits) - 1;
-    const table = new Int32Array(1 << bits).fill(-1);
-    const slotOf = (i: number) => {
+    let bits = 10;
+    while (1 << bits < 16 * count && bits < 30) bits++;
+    const hash = (i: number) => Math.imul(words[2 * i]! ^ words[2 * i + 1]!, 0x9e3779b1) >>> (32 - bits);
+    const seen = new Uint32Array(1 << (bits - 5));
+    const flagged = new Uint32Array(1 << (bits - 5));
+    // A repeated id's second position always finds its hash seen.
+    for (let i = 0; i < count; i++) {
+      const h = hash(i);
+      const bit = 1 << (h & 31);
+      if (seen[h >>> 5]! & bit) flagged[h >>> 5]! |= bit;
+      else seen[h >>> 5]! |= bit;
+    }
+    // Positions whose hash is flagged: each id seen twice, and a few others.
+    const positions: number[] = [];
+    const days = new Map<number, number>();
+    for (let i = 0; i < count; i++) {
+      const h = hash(i);
+      if ((flagged[h >>> 5]! & (1 << (h & 31))) === 0) continue;
+      positions.push(i);
+      days.set(ids[i]!, (days.get(ids[i]!) ?? 0) + 1);
+    }
+    const of = new Int32Array(count).fill(-1);
+    const numbers = new Map<number, number>();
+    for (const i of positions) {
       const x = ids[i]!;
-      let slot = Math.imul(words[2 * i]! ^ words[2 * i + 1]!, 0x9e3779b1) >>> (32 - bits);
-      for (; table[slot]! >= 0 && ids[table[slot]!] !== x; slot = (slot + 1) & mask);
-      return slot;
-    };
-    // of[first position] counts the id's days; later positions point to the first.
-    const of = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      const slot = slotOf(i);
-      const first = table[slot]!;
-      if (first < 0) {
-        table[slot] = i;
-        of[i] = 0;
-      } else {
-        of[i] = -1 - first;
-        of[first]!++;
-      }
+      if (days.get(x)! < 2) continue;
+      let n = numbers.get(x);
+      if (n === undefined) numbers.set(x, (n = numbers.size));
+      of[i] = n;
     }
-    let repeated = 0;
-    for (let i = 0; i < count; i++) {
-      const link = of[i]!;
-      if (link >= 0) of[i] = link > 0 ? repeated++ : -1;
-      else of[i] = of[-1 - link]!;
-    }
-    return { repeated, of };
+    return { repeated: numbers.size, of };
   }
 }
 
@@ -475,8 +477,10 @@ const stackKey = (chart: number, key: string): CountKey => `${chart}\n${key}`;
  * subtracts the later days, which the summed summaries counted again.
  */
 function takeBack(state: State, tally: Tally, x: number, occurrences: readonly Occurrence[]): void {
+  let count = 0;
+  for (const { day } of occurrences) if (tally.startDay <= day && day <= tally.endDay) count++;
+  if (count < 2) return;
   const inside = occurrences.filter((o) => tally.startDay <= o.day && o.day <= tally.endDay);
-  if (inside.length < 2) return;
   const { plan } = state;
   tally.reports -= inside.length - 1;
   const seen = new Set<CountKey>();
