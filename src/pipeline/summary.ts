@@ -13,6 +13,7 @@
 //   const repeats = contributionsOf(aggregate, [x1, x2]);
 
 import type { AggregationPlan, DayAggregate } from "./aggregate.ts";
+import { internString } from "./intern.ts";
 import { goMajorMinor } from "./versions.ts";
 
 /** The breakdown dimensions of partition charts, in this order everywhere. */
@@ -92,7 +93,13 @@ export function summarizeDay(day: DayAggregate, plan: AggregationPlan): DaySumma
   if (day.plan !== plan.fingerprint)
     throw new Error(`summarizeDay: the aggregate of ${day.date} is for another plan`);
   const rates = programRates(plan);
-  const labels = day.strings.map(goVersionLabel);
+  // Go version labels, numbered; labelOf: string id → label number.
+  const labels: string[] = [];
+  const labelIds = new Map<string, number>();
+  const labelOf = day.strings.map((value) => internString(labels, labelIds, goVersionLabel(value)));
+  const goos = new Tally(day.strings.length);
+  const goarch = new Tally(day.strings.length);
+  const goVersion = new Tally(labels.length);
   const programs = day.programs.map((entry): SummaryProgram => {
     const eligible = (rates.get(entry.program) ?? []).map((rate) => {
       let count = 0;
@@ -125,17 +132,16 @@ export function summarizeDay(day: DayAggregate, plan: AggregationPlan): DaySumma
         else for (const value of bucket.values) total += value;
         let breakdown: BreakdownCounts | null = null;
         if (planned.type === "partition") {
-          const counts = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
           if (entry && position) {
             for (const index of bucket.reports) {
               const at = position[index]!;
               if (at < 0) continue;
-              increment(counts[0]!, day.strings[entry.goos[at]!]!);
-              increment(counts[1]!, day.strings[entry.goarch[at]!]!);
-              increment(counts[2]!, labels[entry.goVersion[at]!]!);
+              goos.count(entry.goos[at]!);
+              goarch.count(entry.goarch[at]!);
+              goVersion.count(labelOf[entry.goVersion[at]!]!);
             }
           }
-          breakdown = [[...counts[0]!], [...counts[1]!], [...counts[2]!]];
+          breakdown = [goos.take(day.strings), goarch.take(day.strings), goVersion.take(labels)];
         }
         return { bucket: bucket.bucket, reports: bucket.reports.length, total, breakdown };
       }),
@@ -149,8 +155,23 @@ export function summarizeDay(day: DayAggregate, plan: AggregationPlan): DaySumma
   return { date: day.date, plan: day.plan, xs: day.xs, programs, charts };
 }
 
-function increment(counts: Map<string, number>, value: string): void {
-  counts.set(value, (counts.get(value) ?? 0) + 1);
+/** Counts by small integer id, emptied by take(): one bucket's breakdown at a time. */
+class Tally {
+  readonly #counts: Int32Array;
+  readonly #touched: number[] = [];
+  constructor(size: number) {
+    this.#counts = new Int32Array(size);
+  }
+  count(id: number): void {
+    if (this.#counts[id]!++ === 0) this.#touched.push(id);
+  }
+  /** [name, count] in order of first count, and resets. */
+  take(names: readonly string[]): [string, number][] {
+    const pairs = this.#touched.map((id): [string, number] => [names[id]!, this.#counts[id]!]);
+    for (const id of this.#touched) this.#counts[id] = 0;
+    this.#touched.length = 0;
+    return pairs;
+  }
 }
 
 /** What each of `xs` (report ids of the day; others are ignored) was counted for on the day. */
