@@ -15,6 +15,7 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { measure, type Measurement } from "./bench/measure.ts";
+import { ensureBundle } from "./data-bundle.mjs";
 import {
   bestCpu,
   bestWall,
@@ -182,9 +183,9 @@ function dataNodeFlags(): string[] {
     scripts: Record<string, string>;
   };
   const words = packageJson.scripts.data?.trim().split(/\s+/) ?? [];
-  if (words[0] !== "node" || words[words.length - 1] !== "scripts/data.ts") {
+  if (words[0] !== "node" || words[words.length - 1] !== "scripts/data.mjs") {
     throw new Error(
-      `package.json: expected the "data" script to be "node … scripts/data.ts", got ${words.join(" ")}`,
+      `package.json: expected the "data" script to be "node … scripts/data.mjs", got ${words.join(" ")}`,
     );
   }
   return words.slice(1, -1);
@@ -200,7 +201,7 @@ function planSteps(data: BenchData, options: BenchOptions, work: string): Step[]
   const script = (path: string) => ["--experimental-strip-types", path];
   const dataRun = (name: string, cacheName: string, workers: number, to: string) => (rep: number) => [
     ...dataFlags,
-    "scripts/data.ts",
+    "scripts/data.mjs",
     ...["--source", source, "--charts", "data/charts.txt", "--upload-config", "data/uploadconfig.json"],
     ...["--from", data.first, "--to", to],
     ...["--cache", cache(cacheName, rep), "--out", out(name, rep)],
@@ -358,6 +359,8 @@ async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), "countersight-bench-"));
   try {
     const data = prepareData(options, work);
+    // Built before timing anything: a data run then finds it (as every run after a source change does).
+    await ensureBundle();
     const steps = planSteps(data, options, work);
     const { figures, outputs } = await runSteps(steps, options.runs, work);
     const goals = evaluateGoals(figures, options);

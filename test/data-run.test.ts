@@ -41,7 +41,7 @@ afterAll(() => {
 });
 
 function runCli(args: string[]) {
-  return spawnSync(process.execPath, ["scripts/data.ts", "--progress", "none", ...args], {
+  return spawnSync(process.execPath, ["scripts/data.mjs", "--progress", "none", ...args], {
     cwd: root,
     encoding: "utf8",
   });

@@ -161,23 +161,32 @@ function chartIdAllocator() {
  * steps that produce it (so a change to counting never reuses stale entries).
  */
 async function aggregateVersion(plan: AggregationPlan, config: LoadedConfig, limits: DayLimits) {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const code = await Promise.all(
-    [
-      "day.ts",
-      "decode.ts",
-      "validate.ts",
-      "aggregate.ts",
-      "summary.ts",
-      "versions.ts",
-      "uploadconfig.ts",
-      "types.ts",
-    ].map((file) => readFile(join(here, file), "utf8")),
-  );
   return {
     configHash: sha256(JSON.stringify([plan.fingerprint, config.restricted ? config.upload : null, limits])),
-    codeVersion: sha256(code.join("\0")),
+    codeVersion: await pipelineCodeVersion(),
   };
+}
+
+/** The files whose code decides what a day's cache entries contain (scripts/data-bundle.mjs lists them too). */
+export const PIPELINE_CODE_FILES = [
+  "day.ts",
+  "decode.ts",
+  "validate.ts",
+  "aggregate.ts",
+  "summary.ts",
+  "versions.ts",
+  "uploadconfig.ts",
+  "types.ts",
+];
+
+/** Set by the bundle (scripts/data-bundle.mjs), which has no sources beside it to read. */
+declare const COUNTERSIGHT_CODE_VERSION: string | undefined;
+
+export async function pipelineCodeVersion(): Promise<string> {
+  if (typeof COUNTERSIGHT_CODE_VERSION === "string") return COUNTERSIGHT_CODE_VERSION;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const code = await Promise.all(PIPELINE_CODE_FILES.map((file) => readFile(join(here, file), "utf8")));
+  return sha256(code.join("\0"));
 }
 
 // ---------------------------------------------------------------------------
@@ -298,7 +307,12 @@ function createDayPool(size: number, data: DayWorkerData): DayPool {
   }
   const workers = Array.from(
     { length: size },
-    () => new Worker(new URL("./day-worker.ts", import.meta.url), { workerData: data }),
+    // Beside this module: day-worker.ts in the sources, day-worker.js in the bundle.
+    () =>
+      new Worker(
+        new URL(import.meta.url.endsWith(".ts") ? "./day-worker.ts" : "./day-worker.js", import.meta.url),
+        { workerData: data },
+      ),
   );
   const pending = new Map<number, { resolve: (result: DayResult) => void; reject: (error: Error) => void }>();
   const idle = [...workers];

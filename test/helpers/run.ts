@@ -11,6 +11,7 @@ import { Generator, type OutputFormat } from "../../scripts/generate-lib.ts";
 import type { DataOptions } from "../../src/pipeline/options.ts";
 import { createProgress } from "../../src/pipeline/progress.ts";
 import { openCache, type EntryKind } from "../../src/pipeline/cache.ts";
+import { ensureBundle } from "../../scripts/data-bundle.mjs";
 import { runData, type RunIO, type RunSummary } from "../../src/pipeline/run.ts";
 import type { UploadConfig } from "../../src/pipeline/types.ts";
 
@@ -135,8 +136,8 @@ export interface CliResult {
 }
 
 /**
- * Runs `npm run data -- <args>` as `node scripts/data.ts <args>` (this Node is
- * the project's Node 22). `killWhen` is checked on every chunk of stderr,
+ * Runs `npm run data -- <args>` as `node scripts/data.mjs <args>` (this Node is
+ * the project's Node 22), once its bundle is built, so that kill timers count the run only. `killWhen` is checked on every chunk of stderr,
  * `killAfterMs` is a timer, and `onSpawn` hands out a kill function: whichever
  * fires first sends SIGKILL.
  */
@@ -149,8 +150,12 @@ export function runCli(
     onSpawn?: (kill: () => void) => void;
   } = {},
 ): Promise<CliResult> {
+  return ensureBundle().then(() => spawnCli(args, options));
+}
+
+function spawnCli(args: readonly string[], options: Parameters<typeof runCli>[1] = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--experimental-strip-types", "scripts/data.ts", ...args], {
+    const child = spawn(process.execPath, ["scripts/data.mjs", ...args], {
       cwd: ROOT,
       env: { ...process.env, NODE_NO_WARNINGS: "1" },
       stdio: ["ignore", "pipe", "pipe"],

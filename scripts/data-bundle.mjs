@@ -1,0 +1,104 @@
+// The data step, bundled: `npm run data` runs scripts/data.ts as one plain JavaScript file
+// built by esbuild, not through Node's TypeScript stripping. Stripping loads a WebAssembly
+// compiler into every isolate (the main thread and each worker): about 35 MB and 0.07 s
+// each, measured (BENCHMARKS.md). The bundle is built once per version of the sources and
+// kept in node_modules/.cache; the day workers get their own bundle beside it.
+//
+// Plain JavaScript, so that nothing here needs the stripper.
+//
+//   const { entry } = await ensureBundle();
+//   await import(entry);
+
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PIPELINE = join(ROOT, "src", "pipeline");
+
+/**
+ * The files whose code decides what a day's cache entries contain: the aggregate and
+ * summary keys include their hash. Must list what src/pipeline/run.ts's
+ * PIPELINE_CODE_FILES lists (a test checks it).
+ */
+export const PIPELINE_CODE_FILES = [
+  "day.ts",
+  "decode.ts",
+  "validate.ts",
+  "aggregate.ts",
+  "summary.ts",
+  "versions.ts",
+  "uploadconfig.ts",
+  "types.ts",
+];
+
+function sha256(text) {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The code version of the day entries, as run.ts computes it from the sources. */
+export async function pipelineCodeVersion(root = ROOT) {
+  const code = await Promise.all(
+    PIPELINE_CODE_FILES.map((file) => readFile(join(root, "src", "pipeline", file), "utf8")),
+  );
+  return sha256(code.join("\0"));
+}
+
+/** Everything the bundle is built from: its key. */
+async function bundleKey() {
+  const names = (await readdir(PIPELINE)).filter(
+    (name) => name.endsWith(".ts") && !name.endsWith(".test.ts"),
+  );
+  const files = [
+    ...names.sort().map((name) => join(PIPELINE, name)),
+    join(ROOT, "scripts", "data.ts"),
+    join(ROOT, "scripts", "data-bundle.mjs"),
+    join(ROOT, "package-lock.json"),
+  ];
+  const hash = createHash("sha256").update(process.version);
+  for (const file of files)
+    hash
+      .update(file)
+      .update("\0")
+      .update(await readFile(file))
+      .update("\0");
+  return hash.digest("hex").slice(0, 24);
+}
+
+/** Builds the bundle if this version of the sources has none yet; returns its entry's URL. */
+export async function ensureBundle() {
+  const dir = join(ROOT, "node_modules", ".cache", "countersight", `data-${await bundleKey()}`);
+  const entry = join(dir, "data.js");
+  if (!existsSync(entry)) {
+    const { build } = await import("esbuild");
+    // Built beside the target, then renamed: a concurrent or killed build never leaves half a bundle.
+    const temp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    await mkdir(temp, { recursive: true });
+    try {
+      await build({
+        entryPoints: {
+          data: join(ROOT, "scripts", "data.ts"),
+          "day-worker": join(PIPELINE, "day-worker.ts"),
+        },
+        outdir: temp,
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node22",
+        logLevel: "warning",
+        define: { COUNTERSIGHT_CODE_VERSION: JSON.stringify(await pipelineCodeVersion()) },
+        // Bundled CommonJS code may call require(); give it one.
+        banner: {
+          js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+        },
+      });
+      await rename(temp, dir);
+    } catch (error) {
+      await rm(temp, { recursive: true, force: true });
+      if (!existsSync(entry)) throw error; // Another run may have renamed its build in first.
+    }
+  }
+  return { entry: pathToFileURL(entry).href };
+}
