@@ -19,9 +19,9 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PIPELINE = join(ROOT, "src", "pipeline");
 
 /**
- * The files whose code decides what a day's cache entries contain: the aggregate and
- * summary keys include their hash. Must list what src/pipeline/run.ts's
- * PIPELINE_CODE_FILES lists (a test checks it).
+ * The files whose code decides what a day's cache entries contain (the aggregate and
+ * summary keys include their hash), and what the series state contains. Must list what
+ * src/pipeline/run.ts lists (a test checks it).
  */
 export const PIPELINE_CODE_FILES = [
   "day.ts",
@@ -34,16 +34,21 @@ export const PIPELINE_CODE_FILES = [
   "types.ts",
 ];
 
+export const SERIES_CODE_FILES = ["series.ts", "series-state.ts"];
+
 function sha256(text) {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** The code version of the day entries, as run.ts computes it from the sources. */
-export async function pipelineCodeVersion(root = ROOT) {
-  const code = await Promise.all(
-    PIPELINE_CODE_FILES.map((file) => readFile(join(root, "src", "pipeline", file), "utf8")),
-  );
-  return sha256(code.join("\0"));
+/** The code versions of the day entries and the series state, as run.ts computes them from the sources. */
+export async function pipelineCodeVersions(root = ROOT) {
+  const hash = async (files) =>
+    sha256(
+      (await Promise.all(files.map((file) => readFile(join(root, "src", "pipeline", file), "utf8")))).join(
+        "\0",
+      ),
+    );
+  return { day: await hash(PIPELINE_CODE_FILES), series: await hash(SERIES_CODE_FILES) };
 }
 
 /** Everything the bundle is built from: its key. */
@@ -88,7 +93,7 @@ export async function ensureBundle() {
         format: "esm",
         target: "node22",
         logLevel: "warning",
-        define: { COUNTERSIGHT_CODE_VERSION: JSON.stringify(await pipelineCodeVersion()) },
+        define: { COUNTERSIGHT_CODE_VERSIONS: JSON.stringify(await pipelineCodeVersions()) },
         // Bundled CommonJS code may call require(); give it one.
         banner: {
           js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',

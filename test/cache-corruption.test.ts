@@ -76,7 +76,8 @@ describe("computed entries", () => {
     await flipByte(summaries.get(d!)!, 80); // in the header or the status line
     await truncate(summaries.get(e!)!, 100);
     await truncate(summaries.get(f!)!, 0);
-    // The days with intact summaries lose their aggregates, and the series its memo.
+    // The days with intact summaries lose their aggregates, and the series its state (which
+    // would otherwise answer for the summaries).
     const aggregates = await readdir(join(options.cache, "aggregates"));
     const aggregateOf = (date: string) => {
       const name = summaries.get(date)!.split("/").pop()!;
@@ -88,14 +89,41 @@ describe("computed entries", () => {
     await removeDir(join(options.cache, "series"));
 
     const secondRun = await run(options);
-    expect(secondRun.aggregatedDays).toBe(4);
-    expect(secondRun.cachedDays).toBe(2);
+    // Four for their summaries; the other two because the series needed their aggregates.
+    expect(secondRun.aggregatedDays).toBe(6);
+    expect(secondRun.cachedDays).toBe(0);
     expect(treeDifferences(await readTree(secondRun.out), before)).toEqual([]);
     expect(await cacheProblems(options.cache)).toEqual([]);
 
     const thirdRun = await run(options);
     expect(thirdRun.cachedDays).toBe(6);
     expect(treeDifferences(await readTree(thirdRun.out), before)).toEqual([]);
+  });
+});
+
+describe("the series state", () => {
+  it("answers for unchanged days, recomputes damaged summaries it needs, and is ignored when damaged", async () => {
+    // Ten days: the latest 7 days are a window of their own, summed from their summaries.
+    const ten = await generateDays({ end: TO, days: 10, reports: 40 });
+    const reports = join(dir, "reports");
+    await writeDays(reports, ten);
+    const options = dataOptions(dir, { source: reports });
+    const first = await run(options);
+    const before = await readTree(first.out);
+
+    const summaries = await summaryDates(options.cache);
+    await flipByte(summaries.get(TO)!, -1);
+    const second = await run(options);
+    expect(second.aggregatedDays).toBe(1); // the damaged summary, needed for the latest 7 days
+    expect(treeDifferences(await readTree(second.out), before)).toEqual([]);
+    expect(await cacheProblems(options.cache)).toEqual([]);
+
+    const [state] = await readdir(join(options.cache, "series"));
+    await flipByte(join(options.cache, "series", state!), -5);
+    const third = await run(options);
+    expect(third.aggregatedDays).toBe(0);
+    expect(treeDifferences(await readTree(third.out), before)).toEqual([]);
+    expect(await cacheProblems(options.cache)).toEqual([]);
   });
 });
 
@@ -124,9 +152,10 @@ describe("raw download entries", () => {
     // Metadata that no longer describes its bytes.
     const meta = JSON.parse(await readFile(raw("2026-04-04.json"), "utf8")) as { bytes: number };
     await writeFile(raw("2026-04-04.json"), JSON.stringify({ ...meta, bytes: meta.bytes + 1 }));
-    // And the summary of one day.
+    // And the summary of one day (read, with the series state gone).
     const summaries = await summaryDates(options.cache);
     await flipByte(summaries.get("2026-04-05")!, -3);
+    await removeDir(join(options.cache, "series"));
 
     const seen = server.requests.length;
     const second = await run(options);

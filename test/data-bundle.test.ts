@@ -7,11 +7,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
 import * as bundle from "../scripts/data-bundle.mjs";
-import { PIPELINE_CODE_FILES, pipelineCodeVersion } from "../src/pipeline/run.ts";
+import { PIPELINE_CODE_FILES, pipelineCodeVersions, SERIES_CODE_FILES } from "../src/pipeline/run.ts";
 
 test("the bundle and the sources agree on which code versions the day entries", async () => {
   expect(bundle.PIPELINE_CODE_FILES).toEqual(PIPELINE_CODE_FILES);
-  expect(await bundle.pipelineCodeVersion()).toBe(await pipelineCodeVersion());
+  expect(bundle.SERIES_CODE_FILES).toEqual(SERIES_CODE_FILES);
+  expect(await bundle.pipelineCodeVersions()).toEqual(await pipelineCodeVersions());
 });
 
 test("the bundle holds the CLI and the day worker, and runs without TypeScript stripping", async () => {

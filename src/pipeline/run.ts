@@ -25,8 +25,15 @@ import { chartFiles, recoverOutputDir, toJson, writeOutputDir } from "./export.t
 import { openFileHashes } from "./file-hashes.ts";
 import type { DataOptions } from "./options.ts";
 import type { Progress } from "./progress.ts";
-import { computeSeries, type ChartSeries, type SeriesResult, type SeriesSource } from "./series.ts";
-import { contributionsOf, deserializeSummary, type Contribution } from "./summary.ts";
+import {
+  computeSeriesState,
+  type ChartSeries,
+  type SeriesResult,
+  type SeriesSource,
+  type SeriesState,
+} from "./series.ts";
+import { deserializeSeriesState, serializeSeriesState } from "./series-state.ts";
+import { contributionsOf, deserializeSummary } from "./summary.ts";
 import {
   dateRange,
   defaultRange,
@@ -163,11 +170,14 @@ function chartIdAllocator() {
 async function aggregateVersion(plan: AggregationPlan, config: LoadedConfig, limits: DayLimits) {
   return {
     configHash: sha256(JSON.stringify([plan.fingerprint, config.restricted ? config.upload : null, limits])),
-    codeVersion: await pipelineCodeVersion(),
+    codeVersion: (await pipelineCodeVersions()).day,
   };
 }
 
-/** The files whose code decides what a day's cache entries contain (scripts/data-bundle.mjs lists them too). */
+/**
+ * The files whose code decides what a day's cache entries contain, and what the series
+ * state contains (scripts/data-bundle.mjs lists them too; a test checks).
+ */
 export const PIPELINE_CODE_FILES = [
   "day.ts",
   "decode.ts",
@@ -178,15 +188,18 @@ export const PIPELINE_CODE_FILES = [
   "uploadconfig.ts",
   "types.ts",
 ];
+export const SERIES_CODE_FILES = ["series.ts", "series-state.ts"];
 
 /** Set by the bundle (scripts/data-bundle.mjs), which has no sources beside it to read. */
-declare const COUNTERSIGHT_CODE_VERSION: string | undefined;
+declare const COUNTERSIGHT_CODE_VERSIONS: { day: string; series: string } | undefined;
 
-export async function pipelineCodeVersion(): Promise<string> {
-  if (typeof COUNTERSIGHT_CODE_VERSION === "string") return COUNTERSIGHT_CODE_VERSION;
+/** Hashes of the code of the day entries and of the series state. */
+export async function pipelineCodeVersions(): Promise<{ day: string; series: string }> {
+  if (typeof COUNTERSIGHT_CODE_VERSIONS === "object") return COUNTERSIGHT_CODE_VERSIONS;
   const here = dirname(fileURLToPath(import.meta.url));
-  const code = await Promise.all(PIPELINE_CODE_FILES.map((file) => readFile(join(here, file), "utf8")));
-  return sha256(code.join("\0"));
+  const hash = async (files: string[]) =>
+    sha256((await Promise.all(files.map((file) => readFile(join(here, file), "utf8")))).join("\0"));
+  return { day: await hash(PIPELINE_CODE_FILES), series: await hash(SERIES_CODE_FILES) };
 }
 
 // ---------------------------------------------------------------------------
@@ -399,24 +412,38 @@ function decodeSummaryEntry(bytes: Uint8Array): { status: DayStatus; summary: Ui
 }
 
 /**
- * The series' memo: what the reports seen on several days were counted for, per day
- * aggregate key, as the last run found them. A run needs the same entries again, plus
- * those of the new day's repeated reports, so it rarely opens a day aggregate.
+ * What the last run leaves for the next: the series state (see computeSeriesState) and
+ * each day's status, by date and summary key, so that a day unchanged since then costs
+ * neither its file nor its summary. Only a shortcut: a missing or damaged entry means a
+ * run from the summaries.
  */
-type SeriesMemo = Map<string, Map<number, Contribution>>;
-
-function encodeMemo(memo: SeriesMemo): Uint8Array {
-  const days = [...memo].map(([key, found]) => [key, [...found]]);
-  return new TextEncoder().encode(JSON.stringify(days));
+interface RunState {
+  series: SeriesState;
+  statuses: Map<string, DayStatus>;
 }
 
-function decodeMemo(bytes: Uint8Array | undefined): SeriesMemo {
-  if (!bytes) return new Map();
+const stateDayId = (date: string, key: string) => `${date}\n${key}`;
+
+function encodeRunState(series: SeriesState, statuses: Map<string, DayStatus>): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify([...statuses]) + "\n");
+  const body = serializeSeriesState(series);
+  const bytes = new Uint8Array(head.length + body.length);
+  bytes.set(head);
+  bytes.set(body, head.length);
+  return bytes;
+}
+
+function decodeRunState(bytes: Uint8Array | undefined): RunState | undefined {
+  if (!bytes) return undefined;
   try {
-    const days = JSON.parse(new TextDecoder().decode(bytes)) as [string, [number, Contribution][]][];
-    return new Map(days.map(([key, found]) => [key, new Map(found)]));
+    const newline = bytes.indexOf(0x0a);
+    const statuses = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline))) as [
+      string,
+      DayStatus,
+    ][];
+    return { statuses: new Map(statuses), series: deserializeSeriesState(bytes.subarray(newline + 1)) };
   } catch {
-    return new Map(); // Only a memo: recomputed from the aggregates.
+    return undefined;
   }
 }
 
@@ -441,9 +468,10 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
 
   const statuses = new Map<string, DayStatus>();
   const keys = new Map<string, string>();
-  // Each day's summary, as read or made: the series needs them all, and reading them twice
-  // would cost a warm run more than holding them (tens of kilobytes a day).
-  const summaries = new Map<string, Uint8Array>();
+  const stateKey = sha256(
+    `series state\n${configHash}\n${codeVersion}\n${(await pipelineCodeVersions()).series}`,
+  );
+  const previous = decodeRunState(await cache.readEntry("series", stateKey));
   let cachedDays = 0;
   let aggregatedDays = 0;
   let bytesRead = 0;
@@ -467,12 +495,14 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   try {
     await forEachLimit(plannedDays, concurrency, async (day) => {
       const useCached = async (key: string, bytes: number) => {
-        const cached = await cache.readEntry("summaries", key);
-        if (!cached) return false;
-        const { status, summary } = decodeSummaryEntry(cached);
+        let status = previous?.statuses.get(stateDayId(day.date, key));
+        if (!status) {
+          const cached = await cache.readEntry("summaries", key);
+          if (!cached) return false;
+          status = decodeSummaryEntry(cached).status;
+        }
         statuses.set(day.date, { ...status, date: day.date, source: day.source });
         keys.set(day.date, key);
-        summaries.set(day.date, summary);
         bytesRead += bytes;
         reportsRead += status.accepted;
         cachedDays++;
@@ -504,7 +534,6 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
         await cache.writeEntry("aggregates", key, result.aggregate);
         await cache.writeEntry("summaries", key, encodeSummaryEntry(result.status, result.summary));
         keys.set(day.date, key);
-        summaries.set(day.date, result.summary);
       }
       tick();
     });
@@ -528,44 +557,42 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   if (options.strict) enforceStrict(days);
 
   const dates = plannedDays.map((day) => day.date);
-  const memoKey = sha256(`series\n${configHash}\n${codeVersion}`);
-  const memo = decodeMemo(await cache.readEntry("series", memoKey));
-  const used: SeriesMemo = new Map();
   const vanished = (date: string) =>
     new RunError(`the cached entries of ${date} vanished or were corrupted during the run`);
-  // A day whose summary is cached but whose aggregate is damaged or gone: aggregated again.
-  const aggregateAgain = async (date: string, key: string): Promise<Uint8Array> => {
-    const day = plannedDays.find((d) => d.date === date)!;
+  // A day of the range whose cached entries are damaged or gone when the series needs them:
+  // aggregated again from its file.
+  const aggregateAgain = async (date: string, key: string) => {
+    const day = plannedDays.find((d) => d.date === date);
+    if (!day) throw vanished(date);
     const bytes = await readDay(day, cache, io.fetch ?? {});
     if (!bytes || aggregateKey(sha256(bytes), configHash, codeVersion) !== key) throw vanished(date);
     const result = await createDayPool(0, poolData).run({ date, source: day.source, bytes });
-    if (!result.aggregate) throw vanished(date);
+    if (!result.aggregate || !result.summary) throw vanished(date);
     await cache.writeEntry("aggregates", key, result.aggregate);
-    return result.aggregate;
+    await cache.writeEntry("summaries", key, encodeSummaryEntry(result.status, result.summary));
+    cachedDays--;
+    aggregatedDays++;
+    return { aggregate: result.aggregate, summary: result.summary };
   };
   const source: SeriesSource = {
-    summary(date) {
-      const summary = summaries.get(date);
-      summaries.delete(date);
-      return summary && deserializeSummary(summary);
+    key: (date) => keys.get(date),
+    async summary(date, key) {
+      const entry = await cache.readEntry("summaries", key);
+      if (entry) return deserializeSummary(decodeSummaryEntry(entry).summary);
+      // A day that left the range is only asked for by the previous state: fail, it is not used.
+      if (keys.get(date) !== key) throw vanished(date);
+      return deserializeSummary((await aggregateAgain(date, key)).summary);
     },
-    async contributions(date, xs) {
-      const key = keys.get(date)!;
-      const known = memo.get(key) ?? new Map<number, Contribution>();
-      const missing = [...xs].filter((x) => !known.has(x));
-      if (missing.length > 0) {
-        const entry = (await cache.readEntry("aggregates", key)) ?? (await aggregateAgain(date, key));
-        for (const [x, contribution] of contributionsOf(deserializeDay(entry), missing))
-          known.set(x, contribution);
-      }
-      const found = new Map<number, Contribution>();
-      for (const x of xs) if (known.has(x)) found.set(x, known.get(x)!);
-      used.set(key, found);
-      return found;
+    async contributions(date, key, xs) {
+      const entry = (await cache.readEntry("aggregates", key)) ?? (await aggregateAgain(date, key)).aggregate;
+      return contributionsOf(deserializeDay(entry), xs);
     },
   };
-  const series = await computeSeries(source, dates, plan);
-  await cache.writeEntry("series", memoKey, encodeMemo(used));
+  const { result: series, state } = await computeSeriesState(source, dates, plan, previous?.series);
+  const dayStatuses = new Map(
+    [...keys].map(([date, key]) => [stateDayId(date, key), statuses.get(date)!] as const),
+  );
+  await cache.writeEntry("series", stateKey, encodeRunState(state, dayStatuses));
 
   const files = exportFiles(series, days, config, ids.configs, options);
   await writeOutputDir(options.out, files.files);

@@ -43,11 +43,9 @@ function series(
     summaries.set(date, serializeSummary(summarizeDay(aggregate, plan)));
   }
   const source: SeriesSource = {
-    summary(date) {
-      const bytes = summaries.get(date);
-      return bytes === undefined ? undefined : deserializeSummary(bytes);
-    },
-    contributions: (date, xs) => contributionsOf(deserializeDay(aggregates.get(date)!), xs),
+    key: (date) => (summaries.has(date) ? date : undefined),
+    summary: (date) => deserializeSummary(summaries.get(date)!),
+    contributions: (date, _key, xs) => contributionsOf(deserializeDay(aggregates.get(date)!), xs),
   };
   return computeSeries(source, range ?? Object.keys(days), plan);
 }

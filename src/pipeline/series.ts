@@ -143,16 +143,23 @@ export interface SeriesResult {
   reports: number;
 }
 
-/** Where the series gets its days; either method may be async (cache reads). */
+/** Where the series gets its days; every method may be async (cache reads). */
 export interface SeriesSource {
-  /** A day's summary, or undefined for a day without data. Asked once per date, in date order. */
-  summary(date: string): DaySummary | undefined | Promise<DaySummary | undefined>;
   /**
-   * What each of `xs` was counted for on `date`, a day with a summary. Asked after every
-   * summary, in date order, once for each day that holds reports also seen on other days.
+   * The key of a day's summary, which changes whenever the summary would (the day's file,
+   * the config, the code); undefined for a day without data.
    */
+  key(date: string): string | undefined | Promise<string | undefined>;
+  /**
+   * A day's summary. Asked for days of the range, and for days of the previous state
+   * that left it (they are subtracted); a failure for the latter only means the previous
+   * state is not used.
+   */
+  summary(date: string, key: string): DaySummary | Promise<DaySummary>;
+  /** What each of `xs` was counted for on the day; asked only for reports seen on several days. */
   contributions(
     date: string,
+    key: string,
     xs: Float64Array,
   ): Map<number, Contribution> | Promise<Map<number, Contribution>>;
 }
@@ -160,18 +167,27 @@ export interface SeriesSource {
 /** A day's aggregate, or undefined for a day without data. */
 export type DayLoader = (date: string) => DayAggregate | undefined | Promise<DayAggregate | undefined>;
 
-/** A SeriesSource over whole day aggregates, summarised on demand (tests, and no cache). */
-export function aggregateSource(loadDay: DayLoader, plan: AggregationPlan): SeriesSource {
+/**
+ * A SeriesSource over whole day aggregates, summarised on demand (tests). Keys are the
+ * dates, unless `keyOf` gives keys that follow the content (needed with a previous state).
+ */
+export function aggregateSource(
+  loadDay: DayLoader,
+  plan: AggregationPlan,
+  keyOf: (day: DayAggregate) => string = (day) => day.date,
+): SeriesSource {
+  const load = async (date: string) => {
+    const day = await loadDay(date);
+    if (!day) throw new Error(`aggregateSource: no aggregate for ${date}`);
+    return day;
+  };
   return {
-    async summary(date) {
+    async key(date) {
       const day = await loadDay(date);
-      return day && summarizeDay(day, plan);
+      return day && keyOf(day);
     },
-    async contributions(date, xs) {
-      const day = await loadDay(date);
-      if (!day) throw new Error(`aggregateSource: no aggregate for ${date}`);
-      return contributionsOf(day, xs);
-    },
+    summary: async (date) => summarizeDay(await load(date), plan),
+    contributions: async (date, _key, xs) => contributionsOf(await load(date), xs),
   };
 }
 
@@ -184,28 +200,462 @@ export async function computeSeries(
   dates: readonly string[],
   plan: AggregationPlan,
 ): Promise<SeriesResult> {
-  const days = [...new Set(dates)].sort();
-  if (days.length === 0) throw new Error("computeSeries: no dates");
-  const windows = computeWindows(days[0]!, days[days.length - 1]!);
-  const state = createState(plan, windows);
-  const ids = new ReportIds();
-  const daily: Participation["daily"] = [];
-  for (const date of days) {
-    const summary = await source.summary(date);
-    if (!summary) continue;
-    if (summary.date !== date || summary.plan !== plan.fingerprint) {
-      throw new Error(`computeSeries: the summary loaded for ${date} is for ${summary.date} or another plan`);
-    }
-    addSummary(state, summary);
-    ids.add(date, summary.xs);
-    daily.push({ date, reports: summary.xs.length });
+  return (await computeSeriesState(source, dates, plan)).result;
+}
+
+/**
+ * computeSeries, also returning what the next run needs to go faster (SeriesState), and
+ * using the previous run's state when given: its days' counts are reused, days that left
+ * the range are subtracted and new days added, so a daily rebuild reads the new day's
+ * summary and the summaries of the latest 28 days only. The result is the same with or
+ * without a state (a property test holds it).
+ */
+export async function computeSeriesState(
+  source: SeriesSource,
+  dates: readonly string[],
+  plan: AggregationPlan,
+  previous?: SeriesState,
+): Promise<{ result: SeriesResult; state: SeriesState }> {
+  const all = [...new Set(dates)].sort();
+  if (all.length === 0) throw new Error("computeSeries: no dates");
+  const present: PresentDay[] = [];
+  for (const date of all) {
+    const key = await source.key(date);
+    if (key !== undefined) present.push({ date, key, day: dayNumber(date) });
   }
-  await takeBackRepeats(state, source, ids);
-  return {
+  if (previous && previous.plan === plan.fingerprint) {
+    try {
+      return await seriesOf(source, all, present, plan, previous);
+    } catch (error) {
+      if (!(error instanceof StateUnusable)) throw error;
+    }
+  }
+  return seriesOf(source, all, present, plan, undefined);
+}
+
+interface PresentDay {
+  date: string;
+  key: string;
+  day: number;
+}
+
+const dayId = (day: { date: string; key: string }) => `${day.date}\n${day.key}`;
+
+/** The previous state needs a summary that cannot be had: compute without it. */
+class StateUnusable extends Error {}
+
+/**
+ * What a run keeps for the next (see computeSeriesState): per day, its counts; over all
+ * its days, breakdowns and stacks; every report id with its day; what the reports seen on
+ * several days were counted for. All of it is sums and sets of the days' summaries, so it
+ * stays valid for any later range: a day is identified by its date and key.
+ */
+export interface SeriesState {
+  plan: string;
+  days: { date: string; key: string }[];
+  programs: string[];
+  /** Bucket slots: [chart, shown bucket], in slot order. */
+  buckets: [chart: number, bucket: string][];
+  /** Eligibility slots (fixed by the plan). */
+  eligibility: number;
+  /** Per day: reports, per program slot, per eligibility slot, per bucket slot reports, then totals. */
+  rows: Float64Array[];
+  /** Summed over the days (not distinct): [bucket slot, dimension, value, reports]. */
+  breakdowns: [slot: number, dimension: number, value: string, reports: number][];
+  stacks: [chart: number, key: string, reports: number, total: number][];
+  /** Every report id of the days, ascending, and the day (index into days) of each. */
+  ids: Float64Array;
+  idDays: Uint32Array;
+  /** For report ids on several days: [day index, report id, what it was counted for]. */
+  contributions: [day: number, x: number, contribution: Contribution][];
+}
+
+/** One day's counts, in this run's slots (arrays may be shorter than the slots: zeros). */
+interface DayRow {
+  reports: number;
+  programs: ArrayLike<number>;
+  eligible: ArrayLike<number>;
+  bucketReports: ArrayLike<number>;
+  bucketTotals: ArrayLike<number>;
+}
+
+/** Breakdowns and stacks summed over days (not distinct). */
+interface Detail {
+  breakdowns: Map<string, number>[];
+  stacks: Map<string, { reports: number; total: number }>[];
+}
+
+async function seriesOf(
+  source: SeriesSource,
+  dates: readonly string[],
+  present: readonly PresentDay[],
+  plan: AggregationPlan,
+  previous: SeriesState | undefined,
+): Promise<{ result: SeriesResult; state: SeriesState }> {
+  const windows = computeWindows(dates[0]!, dates[dates.length - 1]!);
+  const state = createState(plan, windows);
+  if (previous) {
+    for (const program of previous.programs) programSlot(state, program);
+    for (const [chart, bucket] of previous.buckets) bucketSlot(state, chart, bucket);
+  }
+  const previousAt = new Map(previous?.days.map((day, i) => [dayId(day), i]));
+  const fromPrevious = present.map((day) => previousAt.get(dayId(day)) ?? -1);
+  const load = async (day: PresentDay) => {
+    const summary = await source.summary(day.date, day.key);
+    if (summary.date !== day.date || summary.plan !== plan.fingerprint) {
+      throw new Error(
+        `computeSeries: the summary loaded for ${day.date} is for ${summary.date} or another plan`,
+      );
+    }
+    return summary;
+  };
+
+  // The windows with breakdowns and stacks other than "all" (latest7, latest28) are summed
+  // from their days' summaries; "all" from the running sums.
+  const allTally = tallyOf(state, windows.all);
+  const recent = state.tallies.filter((t) => t.breakdowns !== null && t !== allTally);
+  const inRecent = (day: number) => recent.some((t) => t.startDay <= day && day <= t.endDay);
+  const addRecent = (summary: DaySummary, day: number) => {
+    for (const tally of recent)
+      if (tally.startDay <= day && day <= tally.endDay) addDetail(state, tally, summary, 1);
+  };
+
+  const allSum: Detail = previous ? detailOfState(state, previous) : emptyDetail(plan);
+  const rows: DayRow[] = [];
+  const runs: IdRun[] = [];
+  for (let i = 0; i < present.length; i++) {
+    const day = present[i]!;
+    const p = fromPrevious[i]!;
+    if (p >= 0) {
+      rows.push(rowOfState(previous!, p));
+      if (inRecent(day.day)) addRecent(await load(day), day.day);
+      continue;
+    }
+    const summary = await load(day);
+    rows.push(rowOf(state, summary));
+    addDetail(state, allSum, summary, 1);
+    addRecent(summary, day.day);
+    const ids = Float64Array.from(summary.xs).sort();
+    runs.push({ ids, days: new Uint32Array(ids.length).fill(i) });
+  }
+  if (previous) {
+    // Days of the previous state that left the range (or whose content changed).
+    const kept = new Set(fromPrevious);
+    for (let p = 0; p < previous.days.length; p++) {
+      if (kept.has(p)) continue;
+      let summary: DaySummary;
+      try {
+        summary = await source.summary(previous.days[p]!.date, previous.days[p]!.key);
+      } catch {
+        throw new StateUnusable();
+      }
+      addDetail(state, allSum, summary, -1);
+    }
+    runs.push(idsOfState(previous, fromPrevious));
+  }
+
+  // Sums, then the repeated reports taken back out.
+  for (const tally of state.tallies) {
+    present.forEach((day, i) => {
+      if (tally.startDay <= day.day && day.day <= tally.endDay) addRow(tally, rows[i]!);
+    });
+  }
+  allTally.breakdowns = allSum.breakdowns.map((counts) => counts && new Map(counts));
+  allTally.stacks = allSum.stacks.map((stacks) => new Map([...stacks].map(([key, c]) => [key, { ...c }])));
+  const ids = mergeRuns(runs);
+  const contributions = await takeBackRepeats(state, source, present, ids, previous, fromPrevious);
+
+  const daily = present.map((day, i) => ({ date: day.date, reports: rows[i]!.reports }));
+  const result: SeriesResult = {
     windows,
     charts: plan.charts.map((chart, c) => chartSeries(state, chart, c)),
     participation: { daily, weekly: windows.weeks.map((week) => weeklyParticipation(state, week)) },
-    reports: tallyOf(state, windows.all).reports,
+    reports: allTally.reports,
+  };
+  return { result, state: stateOf(state, present, rows, allSum, ids, contributions) };
+}
+
+/** A day's counts in this run's slots. */
+function rowOf(state: State, summary: DaySummary): DayRow {
+  const programs: number[] = [];
+  const eligible: number[] = [];
+  for (const p of summary.programs) {
+    programs[programSlot(state, p.program)] = p.reports;
+    (state.eligibilitySlots.get(p.program) ?? []).forEach((slot, r) => (eligible[slot] = p.eligible[r] ?? 0));
+  }
+  const bucketReports: number[] = [];
+  const bucketTotals: number[] = [];
+  summary.charts.forEach((chart, c) => {
+    for (const bucket of chart.buckets) {
+      const slot = bucketSlot(state, c, bucket.bucket);
+      bucketReports[slot] = bucket.reports;
+      bucketTotals[slot] = bucket.total;
+    }
+  });
+  return { reports: summary.xs.length, programs, eligible, bucketReports, bucketTotals };
+}
+
+function addRow(tally: Tally, row: DayRow): void {
+  tally.reports += row.reports;
+  const sum = (into: number[], from: ArrayLike<number>) => {
+    for (let slot = 0; slot < from.length; slot++) {
+      const n = from[slot];
+      if (n) into[slot] = (into[slot] ?? 0) + n;
+    }
+  };
+  sum(tally.programReports, row.programs);
+  sum(tally.eligible, row.eligible);
+  sum(tally.bucketReports, row.bucketReports);
+  sum(tally.bucketTotals, row.bucketTotals);
+}
+
+function emptyDetail(plan: AggregationPlan): Detail {
+  return { breakdowns: [], stacks: plan.charts.map(() => new Map()) };
+}
+
+/** Adds (sign 1) or subtracts (-1) a day's breakdowns and stacks (to a Detail, or a detail Tally). */
+function addDetail(
+  state: State,
+  detail: { breakdowns: Detail["breakdowns"] | null; stacks: Detail["stacks"] | null },
+  summary: DaySummary,
+  sign: 1 | -1,
+): void {
+  summary.charts.forEach((chart, c) => {
+    for (const bucket of chart.buckets) {
+      if (!bucket.breakdown) continue;
+      const slot = bucketSlot(state, c, bucket.bucket);
+      bucket.breakdown.forEach((pairs, d) => {
+        const counts = (detail.breakdowns![slot * DIMENSIONS.length + d] ??= new Map());
+        for (const [value, n] of pairs) addValue(counts, value, sign * n);
+      });
+    }
+    const stacks = detail.stacks![c]!;
+    for (const stack of chart.stacks) {
+      const counts = stacks.get(stack.key);
+      if (counts) {
+        counts.reports += sign * stack.reports;
+        counts.total += sign * stack.total;
+        if (counts.reports === 0) stacks.delete(stack.key);
+      } else stacks.set(stack.key, { reports: sign * stack.reports, total: sign * stack.total });
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Report ids, sorted with their days; the ones on several days.
+
+interface IdRun {
+  ids: Float64Array;
+  days: Uint32Array;
+}
+
+/** Merges runs sorted by id into one, pairwise (a bottom-up merge sort over the runs). */
+function mergeRuns(runs: IdRun[]): IdRun {
+  let level = runs.filter((run) => run.ids.length > 0);
+  if (level.length === 0) return { ids: new Float64Array(0), days: new Uint32Array(0) };
+  while (level.length > 1) {
+    const next: IdRun[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? merge(level[i]!, level[i + 1]!) : level[i]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
+function merge(a: IdRun, b: IdRun): IdRun {
+  const ids = new Float64Array(a.ids.length + b.ids.length);
+  const days = new Uint32Array(ids.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.ids.length && j < b.ids.length) {
+    if (a.ids[i]! <= b.ids[j]!) {
+      ids[k] = a.ids[i]!;
+      days[k++] = a.days[i++]!;
+    } else {
+      ids[k] = b.ids[j]!;
+      days[k++] = b.days[j++]!;
+    }
+  }
+  for (; i < a.ids.length; i++, k++) {
+    ids[k] = a.ids[i]!;
+    days[k] = a.days[i]!;
+  }
+  for (; j < b.ids.length; j++, k++) {
+    ids[k] = b.ids[j]!;
+    days[k] = b.days[j]!;
+  }
+  return { ids, days };
+}
+
+interface Occurrence {
+  day: number;
+  contribution: Contribution;
+}
+
+/**
+ * Finds the report ids on several days (neighbours in the sorted ids), gets what they were
+ * counted for on each (from the previous state, else from the source) and takes the later
+ * days back out of every window. Returns the contributions used, for the next state.
+ */
+async function takeBackRepeats(
+  state: State,
+  source: SeriesSource,
+  present: readonly PresentDay[],
+  ids: IdRun,
+  previous: SeriesState | undefined,
+  fromPrevious: readonly number[],
+): Promise<SeriesState["contributions"]> {
+  // Repeated id → the (present) day indices it is on, ascending.
+  const repeats: { x: number; days: number[] }[] = [];
+  for (let i = 0; i < ids.ids.length;) {
+    let j = i + 1;
+    while (j < ids.ids.length && ids.ids[j] === ids.ids[i]) j++;
+    if (j - i > 1)
+      repeats.push({ x: ids.ids[i]!, days: Array.from(ids.days.subarray(i, j)).sort((a, b) => a - b) });
+    i = j;
+  }
+  const known = new Map<string, Contribution>();
+  if (previous) {
+    const presentOf = new Map(fromPrevious.map((p, i) => [p, i]));
+    for (const [p, x, contribution] of previous.contributions) {
+      const i = presentOf.get(p);
+      if (i !== undefined && i >= 0 && p >= 0) known.set(`${i}\n${x}`, contribution);
+    }
+  }
+  const wanted = new Map<number, number[]>();
+  for (const { x, days } of repeats) {
+    for (const i of days) {
+      if (known.has(`${i}\n${x}`)) continue;
+      let xs = wanted.get(i);
+      if (!xs) wanted.set(i, (xs = []));
+      xs.push(x);
+    }
+  }
+  for (const i of [...wanted.keys()].sort((a, b) => a - b)) {
+    const day = present[i]!;
+    const xs = wanted.get(i)!;
+    const found = await source.contributions(day.date, day.key, Float64Array.from(xs));
+    for (const x of xs) {
+      const contribution = found.get(x);
+      if (!contribution) throw new Error(`computeSeries: no contribution of report ${x} on ${day.date}`);
+      known.set(`${i}\n${x}`, contribution);
+    }
+  }
+  const used: SeriesState["contributions"] = [];
+  for (const { x, days } of repeats) {
+    const occurrences: Occurrence[] = days.map((i) => {
+      const contribution = known.get(`${i}\n${x}`)!;
+      used.push([i, x, contribution]);
+      return { day: present[i]!.day, contribution };
+    });
+    for (const tally of state.tallies) takeBack(state, tally, x, occurrences);
+  }
+  return used;
+}
+
+// ---------------------------------------------------------------------------
+// The state kept between runs.
+
+/** A day's row of the previous state, in this run's slots (which start with the state's). */
+function rowOfState(previous: SeriesState, p: number): DayRow {
+  const row = previous.rows[p]!;
+  const programs = previous.programs.length;
+  const buckets = previous.buckets.length;
+  let at = 1;
+  const take = (n: number) => row.subarray(at, (at += n));
+  return {
+    reports: row[0]!,
+    programs: take(programs),
+    eligible: take(previous.eligibility),
+    bucketReports: take(buckets),
+    bucketTotals: take(buckets),
+  };
+}
+
+function detailOfState(state: State, previous: SeriesState): Detail {
+  const detail = emptyDetail(state.plan);
+  for (const [slot, d, value, reports] of previous.breakdowns) {
+    addValue((detail.breakdowns[slot * DIMENSIONS.length + d] ??= new Map()), value, reports);
+  }
+  for (const [chart, key, reports, total] of previous.stacks)
+    detail.stacks[chart]!.set(key, { reports, total });
+  return detail;
+}
+
+/** The previous state's ids of days still in the range, with their present day indices. */
+function idsOfState(previous: SeriesState, fromPrevious: readonly number[]): IdRun {
+  const presentOf = new Int32Array(previous.days.length).fill(-1);
+  fromPrevious.forEach((p, i) => {
+    if (p >= 0) presentOf[p] = i;
+  });
+  let kept = 0;
+  for (let k = 0; k < previous.idDays.length; k++) if (presentOf[previous.idDays[k]!]! >= 0) kept++;
+  const ids = new Float64Array(kept);
+  const days = new Uint32Array(kept);
+  let n = 0;
+  for (let k = 0; k < previous.idDays.length; k++) {
+    const i = presentOf[previous.idDays[k]!]!;
+    if (i < 0) continue;
+    ids[n] = previous.ids[k]!;
+    days[n++] = i;
+  }
+  return { ids, days };
+}
+
+function stateOf(
+  state: State,
+  present: readonly PresentDay[],
+  rows: readonly DayRow[],
+  allSum: Detail,
+  ids: IdRun,
+  contributions: SeriesState["contributions"],
+): SeriesState {
+  const programs = state.programs.length;
+  const eligibility = [...state.eligibilitySlots.values()].reduce((n, slots) => n + slots.length, 0);
+  const buckets: [number, string][] = [];
+  state.bucketSlots.forEach((slots, chart) => {
+    for (const [bucket, slot] of slots) buckets[slot] = [chart, bucket];
+  });
+  const width = 1 + programs + eligibility + 2 * buckets.length;
+  const stateRows = rows.map((row) => {
+    const out = new Float64Array(width);
+    out[0] = row.reports;
+    let at = 1;
+    for (const [from, n] of [
+      [row.programs, programs],
+      [row.eligible, eligibility],
+      [row.bucketReports, buckets.length],
+      [row.bucketTotals, buckets.length],
+    ] as const) {
+      for (let slot = 0; slot < Math.min(from.length, n); slot++) out[at + slot] = from[slot] ?? 0;
+      at += n;
+    }
+    return out;
+  });
+  const breakdowns: SeriesState["breakdowns"] = [];
+  allSum.breakdowns.forEach((counts, index) => {
+    for (const [value, reports] of counts ?? []) {
+      if (reports !== 0)
+        breakdowns.push([Math.floor(index / DIMENSIONS.length), index % DIMENSIONS.length, value, reports]);
+    }
+  });
+  const stacks: SeriesState["stacks"] = [];
+  allSum.stacks.forEach((map, chart) => {
+    for (const [key, { reports, total }] of map) stacks.push([chart, key, reports, total]);
+  });
+  return {
+    plan: state.plan.fingerprint,
+    days: present.map(({ date, key }) => ({ date, key })),
+    programs: [...state.programs],
+    buckets,
+    eligibility,
+    rows: stateRows,
+    breakdowns,
+    stacks,
+    ids: ids.ids,
+    idDays: ids.days,
+    contributions,
   };
 }
 
@@ -327,145 +777,7 @@ function addValue(counts: Map<string, number>, value: string, n: number): void {
 }
 
 // ---------------------------------------------------------------------------
-// Step 1: every day's summary, added to the windows that contain the day.
-
-function addSummary(state: State, summary: DaySummary): void {
-  const today = dayNumber(summary.date);
-  const tallies = state.tallies.filter((t) => t.startDay <= today && today <= t.endDay);
-  const programs = summary.programs.map((p) => ({
-    slot: programSlot(state, p.program),
-    eligibility: state.eligibilitySlots.get(p.program) ?? [],
-    ...p,
-  }));
-  const slots = summary.charts.map((chart, c) => chart.buckets.map((b) => bucketSlot(state, c, b.bucket)));
-  for (const tally of tallies) {
-    tally.reports += summary.xs.length;
-    for (const program of programs) {
-      add(tally.programReports, program.slot, program.reports);
-      program.eligibility.forEach((slot, r) => add(tally.eligible, slot, program.eligible[r] ?? 0));
-    }
-    summary.charts.forEach((chart, c) => {
-      chart.buckets.forEach((bucket, i) => {
-        const slot = slots[c]![i]!;
-        add(tally.bucketReports, slot, bucket.reports);
-        add(tally.bucketTotals, slot, bucket.total);
-        if (!tally.breakdowns || !bucket.breakdown) return;
-        bucket.breakdown.forEach((pairs, d) => {
-          const counts = (tally.breakdowns![slot * DIMENSIONS.length + d] ??= new Map());
-          for (const [value, n] of pairs) addValue(counts, value, n);
-        });
-      });
-      if (!tally.stacks) return;
-      const stacks = tally.stacks[c]!;
-      for (const stack of chart.stacks) {
-        const counts = stacks.get(stack.key);
-        if (counts) {
-          counts.reports += stack.reports;
-          counts.total += stack.total;
-        } else stacks.set(stack.key, { reports: stack.reports, total: stack.total });
-      }
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Step 2: reports seen on several days of a window, taken back out but once.
-
-/** Every day's report ids, one after the other (8 bytes a report). */
-class ReportIds {
-  ids = new Float64Array(1 << 16);
-  count = 0;
-  /** Per day with reports: its date, day number and where its ids end. */
-  days: { date: string; day: number; end: number }[] = [];
-
-  add(date: string, xs: Float64Array): void {
-    if (this.count + xs.length > this.ids.length) {
-      const grown = new Float64Array(Math.max(2 * this.ids.length, this.count + xs.length));
-      grown.set(this.ids.subarray(0, this.count));
-      this.ids = grown;
-    }
-    this.ids.set(xs, this.count);
-    this.count += xs.length;
-    this.days.push({ date, day: dayNumber(date), end: this.count });
-  }
-
-  /**
-   * For each id (by position), whether it is on more than one day: -1 for an id seen once,
-   * otherwise a number shared by all positions of that id. (A day's ids are distinct.)
-   * Memory-bound work, so first a bitmap of hashes (2 bytes an id; it stays in the CPU's
-   * caches where a hash table would not) marks the few ids whose hash was seen before;
-   * only those are compared exactly.
-   */
-  repeats(): { repeated: number; of: Int32Array } {
-    const { ids, count } = this;
-    const words = new Uint32Array(ids.buffer, ids.byteOffset, 2 * count);
-    let bits = 10;
-    while (1 << bits < 16 * count && bits < 30) bits++;
-    const hash = (i: number) => Math.imul(words[2 * i]! ^ words[2 * i + 1]!, 0x9e3779b1) >>> (32 - bits);
-    const seen = new Uint32Array(1 << (bits - 5));
-    const flagged = new Uint32Array(1 << (bits - 5));
-    // A repeated id's second position always finds its hash seen.
-    for (let i = 0; i < count; i++) {
-      const h = hash(i);
-      const bit = 1 << (h & 31);
-      if (seen[h >>> 5]! & bit) flagged[h >>> 5]! |= bit;
-      else seen[h >>> 5]! |= bit;
-    }
-    // Positions whose hash is flagged: each id seen twice, and a few others.
-    const positions: number[] = [];
-    const days = new Map<number, number>();
-    for (let i = 0; i < count; i++) {
-      const h = hash(i);
-      if ((flagged[h >>> 5]! & (1 << (h & 31))) === 0) continue;
-      positions.push(i);
-      days.set(ids[i]!, (days.get(ids[i]!) ?? 0) + 1);
-    }
-    const of = new Int32Array(count).fill(-1);
-    const numbers = new Map<number, number>();
-    for (const i of positions) {
-      const x = ids[i]!;
-      if (days.get(x)! < 2) continue;
-      let n = numbers.get(x);
-      if (n === undefined) numbers.set(x, (n = numbers.size));
-      of[i] = n;
-    }
-    return { repeated: numbers.size, of };
-  }
-}
-
-interface Occurrence {
-  day: number;
-  contribution: Contribution;
-}
-
-async function takeBackRepeats(state: State, source: SeriesSource, ids: ReportIds): Promise<void> {
-  const { repeated, of } = ids.repeats();
-  if (repeated === 0) return;
-  const occurrences: Occurrence[][] = Array.from({ length: repeated }, () => []);
-  const xOf = new Float64Array(repeated);
-  let i = 0;
-  for (const { date, day, end } of ids.days) {
-    const xs: number[] = [];
-    const positions: number[] = [];
-    for (; i < end; i++) {
-      const r = of[i]!;
-      if (r < 0) continue;
-      xs.push(ids.ids[i]!);
-      positions.push(r);
-      xOf[r] = ids.ids[i]!;
-    }
-    if (xs.length === 0) continue;
-    const found = await source.contributions(date, Float64Array.from(xs));
-    xs.forEach((x, k) => {
-      const contribution = found.get(x);
-      if (!contribution) throw new Error(`computeSeries: no contribution of report ${x} on ${date}`);
-      occurrences[positions[k]!]!.push({ day, contribution });
-    });
-  }
-  occurrences.forEach((list, r) => {
-    for (const tally of state.tallies) takeBack(state, tally, xOf[r]!, list);
-  });
-}
+// Taking a repeated report back out.
 
 /** What a report is counted for: a program, a bucket slot, a stack. */
 type CountKey = number | string;
@@ -528,7 +840,12 @@ function takeBack(state: State, tally: Tally, x: number, occurrences: readonly O
 
 function chartSeries(state: State, chart: PlannedChart, c: number): ChartSeries {
   const slots = state.bucketSlots[c]!;
-  const buckets = bucketOrder(chart, slots.keys());
+  // Observed: in some day of the range (a previous state may know buckets of days gone).
+  const all = tallyOf(state, state.windows.all);
+  const observed = [...slots]
+    .filter(([, slot]) => (all.bucketReports[slot] ?? 0) > 0)
+    .map(([bucket]) => bucket);
+  const buckets = bucketOrder(chart, observed);
   const eligibility = state.chartEligibility[c]!;
   const rows: ChartRow[] = [];
   for (const tally of state.tallies) {
@@ -611,6 +928,20 @@ function topStacks(stacks: Map<string, { reports: number; total: number }>): Sta
     });
 }
 
+/**
+ * Program slots shown in participation: the plan's programs, then any other program with
+ * reports in the range, by name (a previous state may know programs of days gone).
+ */
+function participatingPrograms(state: State): number[] {
+  const all = tallyOf(state, state.windows.all);
+  const planned = new Set(state.plan.charts.map((chart) => chart.program));
+  const slots = state.programs.map((_, slot) => slot);
+  const others = slots
+    .filter((slot) => !planned.has(state.programs[slot]!) && (all.programReports[slot] ?? 0) > 0)
+    .sort((a, b) => ascending(state.programs[a], state.programs[b]));
+  return [...slots.filter((slot) => planned.has(state.programs[slot]!)), ...others];
+}
+
 function weeklyParticipation(state: State, week: Window): Participation["weekly"][number] {
   const tally = tallyOf(state, week);
   return {
@@ -618,7 +949,7 @@ function weeklyParticipation(state: State, week: Window): Participation["weekly"
     end: week.end,
     reports: tally.reports,
     programs: Object.fromEntries(
-      state.programs.map((program, slot) => [program, tally.programReports[slot] ?? 0]),
+      participatingPrograms(state).map((slot) => [state.programs[slot]!, tally.programReports[slot] ?? 0]),
     ),
   };
 }

@@ -3,6 +3,7 @@
 // series was computed before summaries), on reports re-uploaded across days with changed
 // contents, sampled counters, stacks and unrestricted built-ins.
 
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it, test } from "vitest";
 import { entry, GOPLS, id, report, unrestricted } from "../../test/helpers/reports.ts";
@@ -14,11 +15,13 @@ import {
   createDayAggregate,
   finishDay,
   planCharts,
+  serializeDay,
   type AggregationPlan,
   type DayAggregate,
 } from "./aggregate.ts";
 import { parseChartConfig } from "./chartconfig.ts";
-import { addDays, aggregateSource, computeSeries } from "./series.ts";
+import { addDays, aggregateSource, computeSeries, computeSeriesState, type SeriesSource } from "./series.ts";
+import { deserializeSeriesState, serializeSeriesState } from "./series-state.ts";
 import {
   contributionsOf,
   deserializeSummary,
@@ -136,12 +139,9 @@ describe("series from summaries", () => {
         const dates = days.map((_, i) => addDays("2024-03-01", i));
         // Summaries go through their cache format.
         const source = aggregateSource((date) => byDate.get(date), plan);
-        const cachedSource = {
-          async summary(date: string) {
-            const summary = await source.summary(date);
-            return summary && deserializeSummary(serializeSummary(summary));
-          },
-          contributions: source.contributions,
+        const cachedSource: SeriesSource = {
+          ...source,
+          summary: async (date, key) => deserializeSummary(serializeSummary(await source.summary(date, key))),
         };
         const load = (date: string) => byDate.get(date);
         const expected = await referenceSeries(load, dates, plan);
@@ -225,4 +225,93 @@ test("a summary entry of another format or a wrong size is refused", () => {
   const bytes = serializeSummary(summarizeDay(finishDay(day), plan));
   expect(deserializeSummary(bytes).xs[0]).toBe(0.5);
   expect(() => deserializeSummary(bytes.subarray(0, bytes.length - 8))).toThrow(/does not match/);
+});
+
+describe("series from the previous run's state", () => {
+  const keyOf = (day: DayAggregate) =>
+    `${day.date}:${createHash("sha256").update(serializeDay(day)).digest("hex")}`;
+
+  /** A source over aggregates; summaries also by key, for days that left the range. */
+  function sourceOf(
+    plan: AggregationPlan,
+    current: Map<string, DayAggregate>,
+    byKey: Map<string, DayAggregate>,
+  ) {
+    const source = aggregateSource((date) => current.get(date), plan, keyOf);
+    const loads: string[] = [];
+    const counted: SeriesSource = {
+      ...source,
+      summary(date, key) {
+        loads.push(date);
+        const day = byKey.get(key);
+        if (!day) throw new Error(`no summary for ${key}`);
+        return deserializeSummary(serializeSummary(summarizeDay(day, plan)));
+      },
+    };
+    return { source: counted, loads };
+  }
+
+  const edits = fc.record({
+    drop: fc.nat({ max: 30 }),
+    append: fc.array(fc.option(dayReports, { freq: 5 }), { maxLength: 10 }),
+    change: fc.array(fc.tuple(fc.nat({ max: 40 }), fc.option(dayReports, { freq: 4 })), { maxLength: 3 }),
+    forgetDropped: fc.boolean(),
+  });
+
+  it("equals the series computed from scratch, after days are dropped, added and changed", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        range,
+        edits,
+        fc.boolean(),
+        async (firstDays, { drop, append, change, forgetDropped }, sampled) => {
+          const plan = testPlan(sampled);
+          const first = aggregates(plan, firstDays);
+          const firstDates = firstDays.map((_, i) => addDays("2024-03-01", i));
+          const byKey = new Map([...first.values()].map((day) => [keyOf(day), day]));
+          const before = sourceOf(plan, first, byKey);
+          const { state } = await computeSeriesState(before.source, firstDates, plan);
+
+          // The next range: some days dropped at the start, some changed, some added.
+          const nextDays = [...firstDays, ...append];
+          for (const [at, reports] of change) if (at < nextDays.length) nextDays[at] = reports;
+          const start = Math.min(drop, nextDays.length - 1);
+          const all = aggregates(plan, nextDays);
+          const next = new Map([...all].filter(([date]) => date >= addDays("2024-03-01", start)));
+          const nextDates = nextDays.map((_, i) => addDays("2024-03-01", i)).slice(start);
+          const keys = new Map(forgetDropped ? [] : byKey);
+          for (const day of next.values()) keys.set(keyOf(day), day);
+          const after = sourceOf(plan, next, keys);
+          const fresh = sourceOf(plan, next, keys);
+          const restored = deserializeSeriesState(serializeSeriesState(state));
+          const incremental = await computeSeriesState(after.source, nextDates, plan, restored);
+          const expected = await computeSeries(fresh.source, nextDates, plan);
+          expect(incremental.result).toEqual(expected);
+          // And the state it leaves carries on: a rerun from it gives the same again.
+          const again = deserializeSeriesState(serializeSeriesState(incremental.state));
+          expect((await computeSeriesState(after.source, nextDates, plan, again)).result).toEqual(expected);
+        },
+      ),
+      { seed: 20261126, numRuns: 200 },
+    );
+  });
+
+  test("a new day reads its own summary and the latest 28 days' only", async () => {
+    const plan = testPlan(false);
+    const reports = (i: number) => [report(0.001 + i / 1000, entry("cmd/go")), report(0.5, entry(GOPLS))];
+    const days = Array.from({ length: 60 }, (_, i) => reports(i));
+    const first = aggregates(plan, days);
+    const dates = days.map((_, i) => addDays("2024-03-01", i));
+    const byKey = new Map([...first.values()].map((day) => [keyOf(day), day]));
+    const { state } = await computeSeriesState(sourceOf(plan, first, byKey).source, dates, plan);
+    const next = aggregates(plan, [...days, reports(60)]);
+    for (const day of next.values()) byKey.set(keyOf(day), day);
+    const after = sourceOf(plan, next, byKey);
+    const nextDates = [...dates, addDays("2024-03-01", 60)];
+    const { result } = await computeSeriesState(after.source, nextDates, plan, state);
+    expect(after.loads.length).toBeLessThanOrEqual(28);
+    expect(result).toEqual(await computeSeries(sourceOf(plan, next, byKey).source, nextDates, plan));
+    // Report 0.5 is on every day: counted once over the range.
+    expect(result.reports).toBe(61 + 1);
+  });
 });
