@@ -672,12 +672,13 @@ function exportFiles(
   const files = new Map<string, string>();
   const { windows } = series;
   const entries: ChartEntry[] = [];
-  const allRows: ChartRow[] = [];
+  // all.csv: every chart's CSV body after one header (formatted once, not twice).
+  const csvHeader = rowsToCsv([]);
+  const allCsv: string[] = [csvHeader];
   for (const chartSeries of series.charts) {
     const chart: PlannedChart = chartSeries.chart;
     const chartConfig = configById.get(chart.id);
     const rows = chartSeries.rows.map(roundRow);
-    allRows.push(...rows);
     const paths = chartFiles(chart.id);
     const text = chart.builtin ? BUILTIN_TEXT[chart.name] : undefined;
     const main = mainBucket(chartSeries, windows.all);
@@ -704,7 +705,9 @@ function exportFiles(
       stacks: chartSeries.stacks,
     };
     files.set(paths.json, toJson(file));
-    files.set(paths.csv, rowsToCsv(rows));
+    const csv = rowsToCsv(rows);
+    files.set(paths.csv, csv);
+    allCsv.push(csv.slice(csvHeader.length));
     entries.push({
       id: chart.id,
       program: chart.program,
@@ -751,7 +754,7 @@ function exportFiles(
     uploadConfig: { path: options.uploadConfig, derived: !config.restricted, config: config.upload },
   };
   files.set("index.json", toJson(index));
-  files.set("all.csv", rowsToCsv(allRows));
+  files.set("all.csv", allCsv.join(""));
   files.set("days.json", toJson(days));
   files.set("participation.json", toJson(series.participation));
   files.set("config.json", toJson(configFile));

@@ -491,6 +491,7 @@ function merge(a: IdRun, b: IdRun): IdRun {
 interface Occurrence {
   day: number;
   contribution: Contribution;
+  resolved?: Resolved;
 }
 
 /**
@@ -515,18 +516,24 @@ async function takeBackRepeats(
       repeats.push({ x: ids.ids[i]!, days: Array.from(ids.days.subarray(i, j)).sort((a, b) => a - b) });
     i = j;
   }
-  const known = new Map<string, Contribution>();
+  // Per present day index: report id → contribution.
+  const known = new Map<number, Map<number, Contribution>>();
+  const knownOn = (i: number) => {
+    let found = known.get(i);
+    if (!found) known.set(i, (found = new Map()));
+    return found;
+  };
   if (previous) {
     const presentOf = new Map(fromPrevious.map((p, i) => [p, i]));
     for (const [p, x, contribution] of previous.contributions) {
-      const i = presentOf.get(p);
-      if (i !== undefined && i >= 0 && p >= 0) known.set(`${i}\n${x}`, contribution);
+      const i = p >= 0 ? presentOf.get(p) : undefined;
+      if (i !== undefined) knownOn(i).set(x, contribution);
     }
   }
   const wanted = new Map<number, number[]>();
   for (const { x, days } of repeats) {
     for (const i of days) {
-      if (known.has(`${i}\n${x}`)) continue;
+      if (known.get(i)?.has(x)) continue;
       let xs = wanted.get(i);
       if (!xs) wanted.set(i, (xs = []));
       xs.push(x);
@@ -539,13 +546,13 @@ async function takeBackRepeats(
     for (const x of xs) {
       const contribution = found.get(x);
       if (!contribution) throw new Error(`computeSeries: no contribution of report ${x} on ${day.date}`);
-      known.set(`${i}\n${x}`, contribution);
+      knownOn(i).set(x, contribution);
     }
   }
   const used: SeriesState["contributions"] = [];
   for (const { x, days } of repeats) {
     const occurrences: Occurrence[] = days.map((i) => {
-      const contribution = known.get(`${i}\n${x}`)!;
+      const contribution = known.get(i)!.get(x)!;
       used.push([i, x, contribution]);
       return { day: present[i]!.day, contribution };
     });
@@ -779,10 +786,34 @@ function addValue(counts: Map<string, number>, value: string, n: number): void {
 // ---------------------------------------------------------------------------
 // Taking a repeated report back out.
 
-/** What a report is counted for: a program, a bucket slot, a stack. */
-type CountKey = number | string;
-const programKey = (slot: number): CountKey => -1 - slot;
-const stackKey = (chart: number, key: string): CountKey => `${chart}\n${key}`;
+/** An occurrence's contribution in this run's slots, resolved once for all windows. */
+interface Resolved {
+  /** Per program entry: its slot, and the eligibility slots the report counts in (X ≤ rate). */
+  programs: { slot: number; eligible: number[] }[];
+  /** Per bucket: its slot, value, and the breakdown values (partition charts) or null. */
+  buckets: { slot: number; value: number; values: readonly string[] | null }[];
+  stacks: { chart: number; key: string; value: number }[];
+}
+
+function resolve(state: State, x: number, occurrence: Occurrence): Resolved {
+  if (occurrence.resolved) return occurrence.resolved;
+  const { contribution } = occurrence;
+  const programs = contribution.programs.map(([program]) => {
+    const rates = state.rates.get(program) ?? [];
+    const slots = state.eligibilitySlots.get(program) ?? [];
+    return { slot: programSlot(state, program), eligible: slots.filter((_, r) => x <= rates[r]!) };
+  });
+  const buckets = contribution.buckets.map(([c, bucket, value]) => {
+    const chart = state.plan.charts[c]!;
+    const entry =
+      chart.type === "partition"
+        ? contribution.programs.find(([program]) => program === chart.program)
+        : undefined;
+    return { slot: bucketSlot(state, c, bucket), value, values: entry ? entry.slice(1) : null };
+  });
+  const stacks = contribution.stacks.map(([chart, key, value]) => ({ chart, key, value }));
+  return (occurrence.resolved = { programs, buckets, stacks });
+}
 
 /**
  * In one window, keeps a repeated report's first day for each thing it counts for and
@@ -792,43 +823,41 @@ function takeBack(state: State, tally: Tally, x: number, occurrences: readonly O
   let count = 0;
   for (const { day } of occurrences) if (tally.startDay <= day && day <= tally.endDay) count++;
   if (count < 2) return;
-  const inside = occurrences.filter((o) => tally.startDay <= o.day && o.day <= tally.endDay);
-  const { plan } = state;
-  tally.reports -= inside.length - 1;
-  const seen = new Set<CountKey>();
-  const firstTime = (key: CountKey) => {
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  };
-  for (const { contribution } of inside) {
-    for (const [program] of contribution.programs) {
-      const slot = programSlot(state, program);
-      if (firstTime(programKey(slot))) continue;
+  tally.reports -= count - 1;
+  const programsSeen = new Set<number>();
+  const bucketsSeen = new Set<number>();
+  const stacksSeen = new Set<string>();
+  for (const occurrence of occurrences) {
+    if (occurrence.day < tally.startDay || occurrence.day > tally.endDay) continue;
+    const { programs, buckets, stacks } = resolve(state, x, occurrence);
+    for (const { slot, eligible } of programs) {
+      if (!programsSeen.has(slot)) {
+        programsSeen.add(slot);
+        continue;
+      }
       add(tally.programReports, slot, -1);
-      const rates = state.rates.get(program) ?? [];
-      const eligibility = state.eligibilitySlots.get(program) ?? [];
-      rates.forEach((rate, r) => {
-        if (x <= rate) add(tally.eligible, eligibility[r]!, -1);
-      });
+      for (const e of eligible) add(tally.eligible, e, -1);
     }
-    for (const [c, bucket, value] of contribution.buckets) {
-      const slot = bucketSlot(state, c, bucket);
-      if (firstTime(slot)) continue;
+    for (const { slot, value, values } of buckets) {
+      if (!bucketsSeen.has(slot)) {
+        bucketsSeen.add(slot);
+        continue;
+      }
       add(tally.bucketReports, slot, -1);
       add(tally.bucketTotals, slot, -value);
-      const chart = plan.charts[c]!;
-      if (!tally.breakdowns || chart.type !== "partition") continue;
-      const entry = contribution.programs.find(([program]) => program === chart.program);
-      if (!entry) continue;
+      if (!tally.breakdowns || !values) continue;
       for (let d = 0; d < DIMENSIONS.length; d++) {
-        addValue((tally.breakdowns[slot * DIMENSIONS.length + d] ??= new Map()), entry[d + 1]!, -1);
+        addValue((tally.breakdowns[slot * DIMENSIONS.length + d] ??= new Map()), values[d]!, -1);
       }
     }
     if (!tally.stacks) continue;
-    for (const [c, key, value] of contribution.stacks) {
-      if (firstTime(stackKey(c, key))) continue;
-      const counts = tally.stacks[c]!.get(key)!;
+    for (const { chart, key, value } of stacks) {
+      const seenKey = `${chart}\n${key}`;
+      if (!stacksSeen.has(seenKey)) {
+        stacksSeen.add(seenKey);
+        continue;
+      }
+      const counts = tally.stacks[chart]!.get(key)!;
       counts.reports -= 1;
       counts.total -= value;
     }
