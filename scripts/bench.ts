@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { measure, type Measurement } from "./bench/measure.ts";
 import { ensureBundle } from "./data-bundle.mjs";
+import { build } from "esbuild";
 import {
   bestCpu,
   bestWall,
@@ -191,14 +192,43 @@ function dataNodeFlags(): string[] {
   return words.slice(1, -1);
 }
 
-function planSteps(data: BenchData, options: BenchOptions, work: string): Step[] {
+/**
+ * The floor and processDay scripts as plain JavaScript bundles, like `npm run data`
+ * (scripts/data-bundle.mjs): measured the same way, none of them pays for Node's
+ * TypeScript stripping.
+ */
+async function bundleBenchScripts(work: string): Promise<{ floor: string; days: string }> {
+  const outdir = join(work, "scripts");
+  await build({
+    entryPoints: {
+      floor: join(PROJECT_ROOT, "scripts/bench/floor.ts"),
+      days: join(PROJECT_ROOT, "scripts/bench/days.ts"),
+    },
+    outdir,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    logLevel: "warning",
+    banner: {
+      js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+    },
+  });
+  return { floor: join(outdir, "floor.js"), days: join(outdir, "days.js") };
+}
+
+function planSteps(
+  data: BenchData,
+  options: BenchOptions,
+  work: string,
+  scripts: { floor: string; days: string },
+): Step[] {
   const inProject = !relative(PROJECT_ROOT, data.dir).startsWith("..");
   const source = inProject ? relative(PROJECT_ROOT, data.dir) : data.dir;
   const shortLast = addDays(data.first, SHORT_RANGE_DAYS - 1);
   const cache = (name: string, rep: number) => join(work, `run-${rep}`, `cache-${name}`);
   const out = (name: string, rep: number) => join(work, `run-${rep}`, `out-${name}`);
   const dataFlags = dataNodeFlags();
-  const script = (path: string) => ["--experimental-strip-types", path];
   const dataRun = (name: string, cacheName: string, workers: number, to: string) => (rep: number) => [
     ...dataFlags,
     "scripts/data.mjs",
@@ -208,11 +238,11 @@ function planSteps(data: BenchData, options: BenchOptions, work: string): Step[]
     ...["--workers", String(workers), "--progress", "none"],
   ];
   return [
-    { key: "node", label: "node -e 0 (baseline)", args: () => ["--experimental-strip-types", "-e", "0"] },
+    { key: "node", label: "node -e 0 (baseline)", args: () => ["-e", "0"] },
     {
       key: "floor",
       label: `floor: gunzip + JSON.parse, ${options.days} days`,
-      args: () => [...script("scripts/bench/floor.ts"), source, data.first, data.last],
+      args: () => [scripts.floor, source, data.first, data.last],
       check: (stdout) => {
         const files = (JSON.parse(stdout) as { files: number }).files;
         if (files !== options.days) throw new Error(`floor read ${files} files, expected ${options.days}`);
@@ -221,7 +251,7 @@ function planSteps(data: BenchData, options: BenchOptions, work: string): Step[]
     {
       key: "days",
       label: `processDay only, ${options.days} days`,
-      args: () => [...script("scripts/bench/days.ts"), source, data.first, data.last],
+      args: () => [scripts.days, source, data.first, data.last],
       check: (stdout) => {
         const files = (JSON.parse(stdout) as { files: number }).files;
         if (files !== options.days) throw new Error(`days.ts read ${files} files, expected ${options.days}`);
@@ -361,7 +391,7 @@ async function main(): Promise<number> {
     const data = prepareData(options, work);
     // Built before timing anything: a data run then finds it (as every run after a source change does).
     await ensureBundle();
-    const steps = planSteps(data, options, work);
+    const steps = planSteps(data, options, work, await bundleBenchScripts(work));
     const { figures, outputs } = await runSteps(steps, options.runs, work);
     const goals = evaluateGoals(figures, options);
     console.log(`\n${consoleTable([...figures.values()], goals)}`);

@@ -1,23 +1,31 @@
 // Runs one measured child process: its wall time (spawn to exit, as seen from
 // here, so Node's own start-up counts), and the peak memory and CPU time it
-// reports about itself through usage.ts.
+// reports about itself through usage.mjs.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { USAGE_FILE_ENV, type ProcessUsage } from "./usage.ts";
+import { USAGE_FILE_ENV } from "./usage.mjs";
+
+/** What a measured process reports about itself (usage.mjs). */
+export interface ProcessUsage {
+  /** Peak resident set size (getrusage ru_maxrss), in bytes. */
+  maxRssBytes: number;
+  /** User plus system CPU time of all threads, in seconds. */
+  cpuSeconds: number;
+}
 
 export interface Measurement extends ProcessUsage {
   wallSeconds: number;
   stdout: string;
 }
 
-const USAGE_MODULE = new URL("./usage.ts", import.meta.url).href;
+const USAGE_MODULE = new URL("./usage.mjs", import.meta.url).href;
 
 /**
  * Runs `node <args>` with this Node (the project's Node 22 under npm) and
- * usage.ts preloaded. Rejects, with the child's stderr, when it exits non-zero.
+ * usage.mjs preloaded. Rejects, with the child's stderr, when it exits non-zero.
  */
 export async function measure(args: readonly string[], cwd: string): Promise<Measurement> {
   const dir = mkdtempSync(join(tmpdir(), "countersight-usage-"));

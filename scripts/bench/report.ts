@@ -169,7 +169,7 @@ ${markdownTable(
 ${report.command}
 \`\`\`
 
-Each measurement is a child process, run as \`node --import scripts/bench/usage.ts …\` with:
+Each measurement is a child process, run as \`node --import scripts/bench/usage.mjs …\` with:
 
 ${report.figures.map((figure) => `- ${figure.label}: \`${figure.command}\``).join("\n")}
 

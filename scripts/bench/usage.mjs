@@ -2,17 +2,11 @@
 // the process exits, it writes its peak resident memory and CPU time to the
 // file named by COUNTERSIGHT_BENCH_USAGE. Both are process-wide, so they
 // include worker threads; the main thread alone writes them, last.
+// Plain JavaScript: a TypeScript hook would load Node's type stripper into every
+// measured process (about 35 MB), which `npm run data` itself does not do.
 
 import { writeFileSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
-
-/** What a measured process reports about itself. */
-export interface ProcessUsage {
-  /** Peak resident set size (getrusage ru_maxrss), in bytes. */
-  maxRssBytes: number;
-  /** User plus system CPU time of all threads, in seconds. */
-  cpuSeconds: number;
-}
 
 export const USAGE_FILE_ENV = "COUNTERSIGHT_BENCH_USAGE";
 
@@ -20,7 +14,8 @@ const path = process.env[USAGE_FILE_ENV];
 if (path && isMainThread) {
   process.on("exit", () => {
     const usage = process.resourceUsage();
-    const report: ProcessUsage = {
+    // ProcessUsage (measure.ts): peak RSS in bytes, user + system CPU seconds.
+    const report = {
       maxRssBytes: usage.maxRSS * 1024,
       cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     };
