@@ -47,7 +47,8 @@ export interface Cache {
   removeRaw(date: string): Promise<void>;
   /** A computed entry's payload, or undefined when absent or failing its check. */
   readEntry(kind: EntryKind, key: string): Promise<Uint8Array | undefined>;
-  writeEntry(kind: EntryKind, key: string, payload: Uint8Array): Promise<void>;
+  /** Writes an entry; a payload given in parts is stored as their concatenation. */
+  writeEntry(kind: EntryKind, key: string, payload: Uint8Array | readonly Uint8Array[]): Promise<void>;
 }
 
 /** The kinds of computed entries, each in its own directory. */
@@ -74,13 +75,18 @@ const TEMP_MARKER = ".tmp-";
  * one, never a part. Writes a uniquely named temp file beside the target,
  * fsyncs it and renames it over the target; the temp file is removed on failure.
  */
-export async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
+export async function atomicWrite(
+  path: string,
+  data: Uint8Array | string | readonly Uint8Array[],
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString("hex")}`;
   try {
     const file = await open(temp, "wx");
     try {
-      await file.writeFile(data);
+      // writeFile on a handle writes from the current position, and all of it.
+      if (Array.isArray(data)) for (const part of data as readonly Uint8Array[]) await file.writeFile(part);
+      else await file.writeFile(data as Uint8Array | string);
       await file.sync();
     } finally {
       await file.close();
@@ -178,13 +184,16 @@ export async function openCache(dir: string): Promise<Cache> {
 
     async writeEntry(kind, key, payload) {
       const path = entryPath(kind, key);
-      const header = new TextEncoder().encode(
-        JSON.stringify({ crc32: crc32(payload), length: payload.byteLength }) + "\n",
-      );
-      const file = new Uint8Array(header.byteLength + payload.byteLength);
-      file.set(header, 0);
-      file.set(payload, header.byteLength);
-      await atomicWrite(path, file);
+      // Parts are written one after the other, never copied into one buffer (a series state is megabytes).
+      const parts = Array.isArray(payload) ? payload : [payload];
+      let checksum = 0;
+      let length = 0;
+      for (const part of parts) {
+        checksum = crc32(part, checksum);
+        length += part.byteLength;
+      }
+      const header = new TextEncoder().encode(JSON.stringify({ crc32: checksum, length }) + "\n");
+      await atomicWrite(path, [header, ...parts]);
     },
   };
 }

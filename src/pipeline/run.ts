@@ -424,13 +424,8 @@ interface RunState {
 
 const stateDayId = (date: string, key: string) => `${date}\n${key}`;
 
-function encodeRunState(series: SeriesState, statuses: Map<string, DayStatus>): Uint8Array {
-  const head = new TextEncoder().encode(JSON.stringify([...statuses]) + "\n");
-  const body = serializeSeriesState(series);
-  const bytes = new Uint8Array(head.length + body.length);
-  bytes.set(head);
-  bytes.set(body, head.length);
-  return bytes;
+function encodeRunState(series: SeriesState, statuses: Map<string, DayStatus>): Uint8Array[] {
+  return [new TextEncoder().encode(JSON.stringify([...statuses]) + "\n"), serializeSeriesState(series)];
 }
 
 function decodeRunState(bytes: Uint8Array | undefined): RunState | undefined {
