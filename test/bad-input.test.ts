@@ -227,6 +227,29 @@ describe("bad files", () => {
     expect(summary.index.reports).toBe(4);
   });
 
+  it("fails only the day of a file that cannot be read at all (an I/O error), naming it and the reason", async () => {
+    const reports = await writeFiles({
+      "2026-02-01.json.gz": good(0.1),
+      "2026-02-02.json.gz": good(0.2),
+      "2026-02-03.json.gz": good(0.3),
+    });
+    const broken = join(reports, "2026-02-02.json.gz");
+    const failingRead = async (path: string) => {
+      if (path === broken) throw Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
+      return new Uint8Array(await readFile(path));
+    };
+    const options = dataOptions(dir, { source: reports });
+    const summary = await run(options, { readFile: failingRead });
+    const byDate = new Map((await daysJson(summary.out)).map((day) => [day.date, day]));
+    expect(byDate.get("2026-02-02")).toMatchObject({ status: "failed", accepted: 0 });
+    expect(byDate.get("2026-02-02")!.error).toBe(`${broken}: cannot read: EIO: i/o error, read`);
+    expect(byDate.get("2026-02-01")).toMatchObject({ status: "ok", accepted: 1 });
+    expect(byDate.get("2026-02-03")).toMatchObject({ status: "ok", accepted: 1 });
+    expect(summary.index.reports).toBe(2);
+    const strict = await rejection(run({ ...options, strict: true }, { readFile: failingRead }));
+    expect(strict.message).toContain(`${broken}: cannot read: EIO`);
+  });
+
   it("--strict fails (exit 1) naming the unreadable file", async () => {
     const reports = await writeFiles({
       "2026-02-01.json.gz": files["2026-02-01.json.gz"]!,

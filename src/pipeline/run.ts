@@ -80,6 +80,8 @@ export interface RunIO {
   fetch?: DownloadSettings;
   /** Decode limits; DEFAULT_LIMITS when absent. Tests lower them to reach the limits quickly. */
   limits?: Partial<DayLimits>;
+  /** Reads a day file of a directory source; fs.readFile when absent. Tests make it fail. */
+  readFile?: (path: string) => Promise<Uint8Array>;
 }
 
 /** The parts of FetchOptions that are settings of a run rather than of one request. */
@@ -261,18 +263,22 @@ function addDaysBefore(date: string, days: number): string {
   return new Date(time).toISOString().slice(0, 10);
 }
 
+/** A day file listed in a directory source that cannot be read: that day fails, not the run. */
+class UnreadableFile extends Error {}
+
 /** The day's bytes, from disk or the network (through the cache); undefined when the day has no file. */
 async function readDay(
   day: PlannedDay,
   cache: Cache,
   settings: DownloadSettings,
+  read: (path: string) => Promise<Uint8Array> = async (path) => new Uint8Array(await readFile(path)),
 ): Promise<Uint8Array | undefined> {
   if (day.kind === "absent") return undefined;
   if (day.kind === "file") {
     try {
-      return new Uint8Array(await readFile(day.source));
+      return await read(day.source);
     } catch (error) {
-      throw new RunError(`${day.source}: cannot read: ${(error as Error).message}`);
+      throw new UnreadableFile(`${day.source}: cannot read: ${(error as Error).message}`);
     }
   }
   const cached = await cache.readRaw(day.date);
@@ -507,7 +513,15 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       // A file unchanged since it was hashed is not read at all when its day is cached.
       const knownHash = day.kind === "file" ? await hashes?.known(day.source) : undefined;
       if (knownHash && (await useCached(aggregateKey(knownHash, configHash, codeVersion), 0))) return;
-      const bytes = await readDay(day, cache, io.fetch ?? {});
+      let bytes;
+      try {
+        bytes = await readDay(day, cache, io.fetch ?? {}, io.readFile);
+      } catch (error) {
+        if (!(error instanceof UnreadableFile)) throw error;
+        statuses.set(day.date, { ...dayStatus(day.date, day.source, "failed"), error: error.message });
+        tick();
+        return;
+      }
       if (!bytes) {
         statuses.set(day.date, dayStatus(day.date, day.source, "missing"));
         tick();
@@ -559,7 +573,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const aggregateAgain = async (date: string, key: string) => {
     const day = plannedDays.find((d) => d.date === date);
     if (!day) throw vanished(date);
-    const bytes = await readDay(day, cache, io.fetch ?? {});
+    const bytes = await readDay(day, cache, io.fetch ?? {}, io.readFile).catch(() => undefined);
     if (!bytes || aggregateKey(sha256(bytes), configHash, codeVersion) !== key) throw vanished(date);
     const result = await createDayPool(0, poolData).run({ date, source: day.source, bytes });
     if (!result.aggregate || !result.summary) throw vanished(date);
