@@ -29,6 +29,7 @@ export const PIPELINE_CODE_FILES = [
   "validate.ts",
   "aggregate.ts",
   "summary.ts",
+  "framed.ts",
   "versions.ts",
   "uploadconfig.ts",
   "types.ts",

@@ -21,6 +21,7 @@ import type {
   Report,
   UploadConfig,
 } from "./types.ts";
+import { frame, LITTLE_ENDIAN, unframe } from "./framed.ts";
 import { internString } from "./intern.ts";
 import { normalizeBucket, type BucketNormalization } from "./versions.ts";
 
@@ -571,11 +572,9 @@ function select<T extends Uint32Array | Float64Array>(
 // ---------------------------------------------------------------------------
 // Serialisation: the per-day cache entry.
 //
-// A JSON header (names and lengths) followed by the arrays' raw bytes, so that reading a
-// day back is one small JSON.parse plus typed-array views, with no copying (series.ts
-// reads every day twice). Layout:
-//   u32 header length (little-endian) | header JSON, space-padded to a multiple of 8 bytes |
-//   Float64: xs, then per chart its bucket values (built-ins have none) and stack values |
+// A JSON header (names and lengths) followed by the arrays' raw bytes (framed.ts), so that
+// reading a day back is one small JSON.parse plus typed-array views, with no copying.
+// Body: Float64: xs, then per chart its bucket values (built-ins have none) and stack values |
 //   Uint32: per program reports, goos, goarch, goVersion; then per chart bucket and stack reports.
 // The arrays are in the machine's byte order, recorded in the header; doubles are stored
 // bit for bit, so report ids survive exactly.
@@ -593,10 +592,6 @@ interface DayHeader {
     stacks: [key: string, reports: number][];
   }[];
 }
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
 export function serializeDay(day: DayAggregate): Uint8Array {
   const floats: Float64Array[] = [day.xs];
@@ -625,15 +620,10 @@ export function serializeDay(day: DayAggregate): Uint8Array {
       stacks: chart.stacks.map((s) => [s.key, s.reports.length]),
     })),
   };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = align8(4 + json.length);
   const size = (arrays: (Float64Array | Uint32Array)[]) =>
     arrays.reduce((total, a) => total + a.byteLength, 0);
-  const bytes = new Uint8Array(start + size(floats) + size(ints));
-  new DataView(bytes.buffer).setUint32(0, json.length, true);
-  bytes.set(json, 4);
-  bytes.fill(0x20, 4 + json.length, start);
-  let offset = start;
+  const { bytes, body } = frame(header, size(floats) + size(ints));
+  let offset = body.byteOffset;
   for (const array of floats) {
     new Float64Array(bytes.buffer, offset, array.length).set(array);
     offset += array.byteLength;
@@ -650,10 +640,7 @@ export function serializeDay(day: DayAggregate): Uint8Array {
  * another format or byte order, or a truncated one: treat that as a cache miss.
  */
 export function deserializeDay(bytes: Uint8Array): DayAggregate {
-  // Float64Array views need an 8-byte aligned start (a Node Buffer may not have one).
-  const data = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
-  const headerLength = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0, true);
-  const header = JSON.parse(new TextDecoder().decode(data.subarray(4, 4 + headerLength))) as DayHeader;
+  const { header, body } = unframe<DayHeader>(bytes, "day aggregate");
   if (header.format !== DAY_FORMAT || header.littleEndian !== LITTLE_ENDIAN) {
     throw new Error(`day aggregate format ${header.format}, expected ${DAY_FORMAT} in this byte order`);
   }
@@ -670,18 +657,18 @@ export function deserializeDay(bytes: Uint8Array): DayAggregate {
       intCount += reports;
     }
   }
-  let floatOffset = data.byteOffset + align8(4 + headerLength);
+  let floatOffset = body.byteOffset;
   let intOffset = floatOffset + 8 * floatCount;
-  if (intOffset + 4 * intCount !== data.byteOffset + data.byteLength) {
-    throw new Error(`day aggregate of ${data.byteLength} bytes does not match its header`);
+  if (8 * floatCount + 4 * intCount !== body.byteLength) {
+    throw new Error(`day aggregate of ${bytes.byteLength} bytes does not match its header`);
   }
   const floats = (length: number) => {
-    const array = new Float64Array(data.buffer, floatOffset, length);
+    const array = new Float64Array(body.buffer, floatOffset, length);
     floatOffset += array.byteLength;
     return array;
   };
   const ints = (length: number) => {
-    const array = new Uint32Array(data.buffer, intOffset, length);
+    const array = new Uint32Array(body.buffer, intOffset, length);
     intOffset += array.byteLength;
     return array;
   };

@@ -13,6 +13,7 @@
 //   const repeats = contributionsOf(aggregate, [x1, x2]);
 
 import type { AggregationPlan, DayAggregate } from "./aggregate.ts";
+import { frame, LITTLE_ENDIAN, unframe } from "./framed.ts";
 import { internString } from "./intern.ts";
 import { goMajorMinor } from "./versions.ts";
 
@@ -214,9 +215,8 @@ export function contributionsOf(day: DayAggregate, xs: Iterable<number>): Map<nu
 // Serialisation: the per-day summary cache entry, read back on every run for every day.
 //
 // Strings go once into a JSON table; everything else is numbers, read back from typed
-// arrays (several times faster than JSON for the breakdown and stack lists). Layout:
-//   u32 header length (little-endian) | header JSON {…, strings}, space-padded to a
-//   multiple of 8 bytes | Float64: xs, then every bucket and stack total in order |
+// arrays (several times faster than JSON for the breakdown and stack lists). Framed as in
+// framed.ts; body: Float64: xs, then every bucket and stack total in order |
 //   Uint32: the structure, counts and string ids, in the order serializeSummary writes them.
 // Arrays are in the machine's byte order, recorded in the header.
 
@@ -234,20 +234,10 @@ interface SummaryHeader {
   strings: string[];
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 export function serializeSummary(summary: DaySummary): Uint8Array {
   const strings: string[] = [];
   const stringIds = new Map<string, number>();
-  const id = (value: string) => {
-    let n = stringIds.get(value);
-    if (n === undefined) {
-      n = strings.length;
-      strings.push(value);
-      stringIds.set(value, n);
-    }
-    return n;
-  };
+  const id = (value: string) => internString(strings, stringIds, value);
   const ints: number[] = [];
   const totals: number[] = [];
   ints.push(summary.programs.length);
@@ -279,34 +269,25 @@ export function serializeSummary(summary: DaySummary): Uint8Array {
     ints: ints.length,
     strings,
   };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = Math.ceil((4 + json.length) / 8) * 8;
-  const bytes = new Uint8Array(start + 8 * header.floats + 4 * ints.length);
-  new DataView(bytes.buffer).setUint32(0, json.length, true);
-  bytes.set(json, 4);
-  bytes.fill(0x20, 4 + json.length, start);
-  const floats = new Float64Array(bytes.buffer, start, header.floats);
+  const { bytes, body } = frame(header, 8 * header.floats + 4 * ints.length);
+  const floats = new Float64Array(body.buffer, body.byteOffset, header.floats);
   floats.set(summary.xs);
   floats.set(totals, summary.xs.length);
-  new Uint32Array(bytes.buffer, start + 8 * header.floats, ints.length).set(ints);
+  new Uint32Array(body.buffer, body.byteOffset + 8 * header.floats, ints.length).set(ints);
   return bytes;
 }
 
 /** The inverse of serializeSummary. Throws on another format or byte order, or a size mismatch. */
 export function deserializeSummary(bytes: Uint8Array): DaySummary {
-  const data = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
-  if (data.byteLength < 4) throw new Error("day summary: too short");
-  const headerLength = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0, true);
-  const header = JSON.parse(new TextDecoder().decode(data.subarray(4, 4 + headerLength))) as SummaryHeader;
+  const { header, body } = unframe<SummaryHeader>(bytes, "day summary");
   if (header.format !== SUMMARY_FORMAT || header.littleEndian !== LITTLE_ENDIAN) {
     throw new Error(`day summary format ${header.format}, expected ${SUMMARY_FORMAT} in this byte order`);
   }
-  const start = Math.ceil((4 + headerLength) / 8) * 8;
-  if (start + 8 * header.floats + 4 * header.ints !== data.byteLength) {
-    throw new Error(`day summary of ${data.byteLength} bytes does not match its header`);
+  if (8 * header.floats + 4 * header.ints !== body.byteLength) {
+    throw new Error(`day summary of ${bytes.byteLength} bytes does not match its header`);
   }
-  const floats = new Float64Array(data.buffer, data.byteOffset + start, header.floats);
-  const ints = new Uint32Array(data.buffer, data.byteOffset + start + 8 * header.floats, header.ints);
+  const floats = new Float64Array(body.buffer, body.byteOffset, header.floats);
+  const ints = new Uint32Array(body.buffer, body.byteOffset + 8 * header.floats, header.ints);
   const { strings } = header;
   let i = 0;
   let f = header.reports;
