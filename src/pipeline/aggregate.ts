@@ -17,10 +17,12 @@ import type {
   ChartConfig,
   ChartType,
   CounterConfig,
-  ProgramReport,
+  FlatProgram,
+  FlatReport,
   Report,
   UploadConfig,
 } from "./types.ts";
+import { flatProgram } from "./types.ts";
 import { frame, LITTLE_ENDIAN, unframe } from "./framed.ts";
 import { internString } from "./intern.ts";
 import { normalizeBucket, type BucketNormalization } from "./versions.ts";
@@ -404,6 +406,38 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
  * no chart asks for cost one Map lookup.
  */
 export function addReport(day: DayBuilder, report: Report): void {
+  addFlatReport(day, flatten(report, scratch));
+}
+
+const scratch: FlatReport = { X: 0, entries: [], entryCount: 0 };
+
+/** `report` written into `into`, whose lists are reused. */
+function flatten(report: Report, into: FlatReport): FlatReport {
+  into.X = report.X;
+  into.entryCount = report.Programs.length;
+  report.Programs.forEach((entry, i) => {
+    const flat = (into.entries[i] ??= flatProgram());
+    flat.Program = entry.Program;
+    flat.Version = entry.Version;
+    flat.GoVersion = entry.GoVersion;
+    flat.GOOS = entry.GOOS;
+    flat.GOARCH = entry.GOARCH;
+    flat.counterCount = 0;
+    for (const name in entry.Counters) {
+      flat.counterNames[flat.counterCount] = name;
+      flat.counterValues[flat.counterCount++] = entry.Counters[name]!;
+    }
+    flat.stackCount = 0;
+    for (const key in entry.Stacks) {
+      flat.stackNames[flat.stackCount] = key;
+      flat.stackValues[flat.stackCount++] = entry.Stacks[key]!;
+    }
+  });
+  return into;
+}
+
+/** addReport, for a report already in the aggregator's flat form. */
+export function addFlatReport(day: DayBuilder, report: FlatReport): void {
   const line = day.lines++;
   let index = day.reportOf.get(report.X);
   if (index === undefined) {
@@ -411,7 +445,8 @@ export function addReport(day: DayBuilder, report: Report): void {
     day.xs.push(report.X);
     day.reportOf.set(report.X, index);
   }
-  for (const entry of report.Programs) {
+  for (let e = 0; e < report.entryCount; e++) {
+    const entry = report.entries[e]!;
     addProgramEntry(day, entry, index, line);
     const plan = day.plan.programs.get(entry.Program);
     if (!plan) continue;
@@ -419,19 +454,20 @@ export function addReport(day: DayBuilder, report: Report): void {
       const bucket = fieldEntry(day.charts[target.chart]!, target, entry[target.field]);
       if (bucket) record(bucket, index, line, 1);
     }
-    for (const name in entry.Counters) {
-      const targets = plan.counters.get(name);
+    for (let c = 0; c < entry.counterCount; c++) {
+      const targets = plan.counters.get(entry.counterNames[c]!);
       if (!targets) continue;
-      const value = entry.Counters[name]!;
+      const value = entry.counterValues[c]!;
       for (const target of targets)
         record(bucketEntry(day.charts[target.chart]!, target.bucket, true), index, line, value);
     }
     if (plan.stacks.size === 0) continue;
-    for (const key in entry.Stacks) {
+    for (let s = 0; s < entry.stackCount; s++) {
+      const key = entry.stackNames[s]!;
       const newline = key.indexOf("\n");
       const targets = plan.stacks.get(newline < 0 ? key : key.slice(0, newline));
       if (!targets) continue;
-      const value = entry.Stacks[key]!;
+      const value = entry.stackValues[s]!;
       for (const target of targets) {
         const chart = day.charts[target.chart]!;
         record(bucketEntry(chart, target.bucket, true), index, line, value);
@@ -446,7 +482,7 @@ export function addReport(day: DayBuilder, report: Report): void {
   }
 }
 
-function addProgramEntry(day: DayBuilder, entry: ProgramReport, index: number, line: number): void {
+function addProgramEntry(day: DayBuilder, entry: FlatProgram, index: number, line: number): void {
   let program = day.programs.get(entry.Program);
   if (!program) {
     program = { reports: [], dims: [], lastLine: -1 };

@@ -1,9 +1,17 @@
 // One day's file, start to finish: decode → validate → aggregate → summarise. Runs
 // in a worker thread or in the main thread; pure apart from its input bytes.
 
-import { addReport, createDayAggregate, finishDay, serializeDay, type AggregationPlan } from "./aggregate.ts";
+import {
+  addFlatReport,
+  addReport,
+  createDayAggregate,
+  finishDay,
+  serializeDay,
+  type AggregationPlan,
+} from "./aggregate.ts";
 import { serializeSummary, summarizeDay } from "./summary.ts";
-import { DecodeError, decodeLines, type DecodeOptions } from "./decode.ts";
+import { DecodeError, decodeLineBytes, lineText, type DecodeOptions } from "./decode.ts";
+import { ReportScanner } from "./scan.ts";
 import type { DayStatus, RejectReason, Rejection } from "./types.ts";
 import { tooLongRejection, validateLine, type ValidationPolicy } from "./validate.ts";
 
@@ -55,7 +63,8 @@ export function processDay(
     if (status.rejections.length < SAMPLE_REJECTIONS) status.rejections.push(rejection);
   };
   const day = createDayAggregate(input.date, plan);
-  const lines = decodeLines(input.bytes, { ...limits, file: input.source });
+  const lines = decodeLineBytes(input.bytes, { ...limits, file: input.source });
+  const scanner = new ReportScanner(policy);
   try {
     for (let next = lines.next(); ; next = lines.next()) {
       if (next.done) {
@@ -68,7 +77,13 @@ export function processDay(
         reject(tooLongRejection(line.line, line.bytes, limits.maxLineBytes));
         continue;
       }
-      const result = validateLine(line.text, line.line, policy);
+      // Most lines take the fast path; the rest are accepted or rejected by validateLine.
+      if (scanner.scan(line.bytes, line.start, line.end)) {
+        status.accepted++;
+        addFlatReport(day, scanner.report);
+        continue;
+      }
+      const result = validateLine(lineText(line, input.source), line.line, policy);
       if (!result.ok) {
         reject(result.rejection);
         continue;

@@ -24,7 +24,16 @@ export interface DecodeOptions {
 }
 
 /** A non-blank line of the file, or the length of a line too long to return. */
-export type DecodedLine = { line: number; text: string } | { line: number; tooLong: true; bytes: number };
+export type DecodedLine = { line: number; text: string } | TooLongLine;
+
+/** A line too long to return, by its length in bytes. */
+export type TooLongLine = { line: number; tooLong: true; bytes: number };
+
+/**
+ * A non-blank line as bytes (without its line ending): `bytes[start, end)`. The bytes are
+ * the decoder's buffer, valid only until the next line is asked for.
+ */
+export type LineBytes = { line: number; bytes: Uint8Array; start: number; end: number } | TooLongLine;
 
 /** What decodeLines returns once every line has been yielded. */
 export interface DecodeSummary {
@@ -98,11 +107,37 @@ export function* decodeLines(
   bytes: Uint8Array,
   options: DecodeOptions,
 ): Generator<DecodedLine, DecodeSummary, undefined> {
+  const lines = decodeLineBytes(bytes, options);
+  for (let next = lines.next(); ; next = lines.next()) {
+    if (next.done) return next.value;
+    const line = next.value;
+    yield "tooLong" in line ? line : { line: line.line, text: lineText(line, options.file) };
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The text of a line; throws DecodeError, naming the file and line, if it is not UTF-8. */
+export function lineText(line: { line: number; bytes: Uint8Array; start: number; end: number }, file: string): string {
+  try {
+    return utf8.decode(line.bytes.subarray(line.start, line.end));
+  } catch {
+    throw new DecodeError(file, `line ${line.line} is not valid UTF-8`);
+  }
+}
+
+/**
+ * decodeLines, with each line as bytes rather than text: for a reader that parses bytes
+ * (scan.ts) and decodes to text only the lines it leaves to JSON.parse.
+ */
+export function* decodeLineBytes(
+  bytes: Uint8Array,
+  options: DecodeOptions,
+): Generator<LineBytes, DecodeSummary, undefined> {
   const { file, maxLineBytes, maxDecompressedBytes } = options;
   const format = detectFormat(bytes);
   const chunks =
     format === "gzip" ? gunzipChunks(bytes, file) : format === "zip" ? unzipChunks(bytes, file) : [bytes];
-  const utf8 = new TextDecoder("utf-8", { fatal: true });
 
   let decompressedBytes = 0;
   let lineNumber = 0;
@@ -113,14 +148,6 @@ export function* decodeLines(
   let skipping = false;
   let skippedBytes = 0;
   let skippedLastByte = 0;
-
-  function textOf(lineBytes: Uint8Array): string {
-    try {
-      return utf8.decode(lineBytes);
-    } catch {
-      throw new DecodeError(file, `line ${lineNumber} is not valid UTF-8`);
-    }
-  }
 
   function append(piece: Uint8Array): void {
     if (skipping) {
@@ -146,7 +173,7 @@ export function* decodeLines(
   }
 
   /** Ends the current line, whose last piece is `last`; undefined for a blank line. */
-  function finishLine(last: Uint8Array): DecodedLine | undefined {
+  function finishLine(last: Uint8Array): LineBytes | undefined {
     lineNumber++;
     let lineBytes = last;
     if (carryLength > 0 || skipping) {
@@ -163,7 +190,7 @@ export function* decodeLines(
     if (length > 0 && lineBytes[length - 1] === CARRIAGE_RETURN) length--;
     if (length > maxLineBytes) return { line: lineNumber, tooLong: true, bytes: length };
     if (isBlank(lineBytes, length)) return undefined;
-    return { line: lineNumber, text: textOf(lineBytes.subarray(0, length)) };
+    return { line: lineNumber, bytes: lineBytes, start: 0, end: length };
   }
 
   for (const chunk of chunks) {

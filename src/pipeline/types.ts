@@ -34,6 +34,51 @@ export interface ProgramReport {
   Stacks: Record<string, number>;
 }
 
+/**
+ * A validated report as the aggregator reads it: its id and its program entries, with
+ * counters and stacks as parallel name and value lists in the order the line gives them.
+ * The fast scanner (scan.ts) fills one in place, line after line, without building a
+ * Report; addReport flattens a Report into one.
+ */
+export interface FlatReport {
+  X: number;
+  /** Program entries; only the first `entryCount` belong to this report. */
+  entries: FlatProgram[];
+  entryCount: number;
+}
+
+/** One program entry of a FlatReport; its lists are reused, so only the counts say how long they are. */
+export interface FlatProgram {
+  Program: string;
+  Version: string;
+  GoVersion: string;
+  GOOS: string;
+  GOARCH: string;
+  counterNames: string[];
+  counterValues: number[];
+  counterCount: number;
+  stackNames: string[];
+  stackValues: number[];
+  stackCount: number;
+}
+
+/** An empty program entry, to fill. */
+export function flatProgram(): FlatProgram {
+  return {
+    Program: "",
+    Version: "",
+    GoVersion: "",
+    GOOS: "",
+    GOARCH: "",
+    counterNames: [],
+    counterValues: [],
+    counterCount: 0,
+    stackNames: [],
+    stackValues: [],
+    stackCount: 0,
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Configuration.
 

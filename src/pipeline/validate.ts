@@ -247,9 +247,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** True for a real calendar date written YYYY-MM-DD, such as 2024-02-29 but not 2023-02-29. */
 function isDate(text: string): boolean {
   if (text.length !== 10 || text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d) return false;
-  const year = digitsAt(text, 0, 4);
-  const month = digitsAt(text, 5, 7);
-  const day = digitsAt(text, 8, 10);
+  return isCalendarDate(digitsAt(text, 0, 4), digitsAt(text, 5, 7), digitsAt(text, 8, 10));
+}
+
+/** True when year (0–9999), month and day name a real date; a negative part is never one. */
+export function isCalendarDate(year: number, month: number, day: number): boolean {
   if (year < 0 || month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const daysInMonth =
