@@ -234,6 +234,43 @@ describe("ReportScanner against validateLine", () => {
   });
 });
 
+describe("ReportScanner reads X as JSON.parse does", () => {
+  const policy = policies["no upload config"]!;
+  const scanner = new ReportScanner(policy);
+  const xOf = (text: string) => {
+    const line = `{"Week":"2026-06-01","X":${text},"Programs":[]}`;
+    expect(scanAgrees(scanner, line, policy), line).toBe(true);
+    return scanner.report.X;
+  };
+
+  it("for every double JSON.stringify writes, and for decimals of any length", () => {
+    const decimal = fc
+      .tuple(fc.constantFrom("0", "1"), fc.string({ unit: fc.constantFrom(..."0123456789"), maxLength: 30 }))
+      .map(([integer, fraction]) => (fraction === "" ? integer : `${integer}.${fraction}`))
+      .filter((text) => Number(text) > 0 && Number(text) <= 1);
+    fc.assert(
+      fc.property(fc.oneof(reportId.map(String), decimal), (text) => {
+        expect(Object.is(xOf(text), Number(text)), text).toBe(true);
+      }),
+      { seed: SEED, numRuns: 4 * RUNS },
+    );
+  });
+
+  it.each([
+    "1",
+    "1.0",
+    "0.1",
+    "0.3",
+    "0.000001",
+    "1e-7",
+    "5e-324",
+    "0.12345678901234567890",
+    "1.000000000000000000001",
+  ])("%s", (text) => {
+    expect(xOf(text)).toBe(Number(text));
+  });
+});
+
 describe("ReportScanner leaves to validateLine", () => {
   const policy = policies["no upload config"]!;
   const base = (counters: string, rest = "") =>

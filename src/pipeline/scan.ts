@@ -72,7 +72,34 @@ const KEY = {
   null: ascii("null"),
 };
 
+/** `"Name":`, as the key of a field is written when nothing separates it from its colon. */
+const keyLiteral = (name: string) => ascii(`"${name}":`);
+
+/** The report's and the program entry's fields in the order Go writes them, tried first. */
+const REPORT_ORDER = [
+  { field: WEEK, literal: keyLiteral("Week") },
+  { field: LAST_WEEK, literal: keyLiteral("LastWeek") },
+  { field: X, literal: keyLiteral("X") },
+  { field: PROGRAMS, literal: keyLiteral("Programs") },
+  { field: CONFIG, literal: keyLiteral("Config") },
+];
+const ENTRY_ORDER = [
+  { field: PROGRAM, literal: keyLiteral("Program") },
+  { field: VERSION, literal: keyLiteral("Version") },
+  { field: GO_VERSION, literal: keyLiteral("GoVersion") },
+  { field: GOOS, literal: keyLiteral("GOOS") },
+  { field: GOARCH, literal: keyLiteral("GOARCH") },
+  { field: COUNTERS, literal: keyLiteral("Counters") },
+  { field: STACKS, literal: keyLiteral("Stacks") },
+];
+
+/** Powers of ten a double holds exactly: 10^0 … 10^22. */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
 const EMPTY = new Uint8Array(0);
+
+/** The predecessor of a line's first string, for ByteStrings.successor. */
+const LINE_START = -1;
 
 /** Reads report lines; one scanner per day file (its string table grows with the day's names). */
 export class ReportScanner {
@@ -93,6 +120,8 @@ export class ReportScanner {
   /** Per string id, the last counter map it was a key of: finds a repeated key. */
   private keyStamp: Int32Array<ArrayBuffer> = new Int32Array(64);
   private map = 0;
+  /** The id of the last string read on this line, or LINE_START. */
+  private previousId = LINE_START;
 
   constructor(policy: ValidationPolicy) {
     this.policy = policy;
@@ -107,6 +136,7 @@ export class ReportScanner {
     this.pos = start;
     this.end = end;
     this.report.entryCount = 0;
+    this.previousId = LINE_START;
     const ok = this.reportObject() && (this.skipSpace(), this.pos === end) && this.allowed();
     this.bytes = EMPTY;
     return ok;
@@ -115,23 +145,77 @@ export class ReportScanner {
   private reportObject(): boolean {
     if (!this.open(OPEN_BRACE)) return false;
     let seen = 0;
+    let order = 0;
     do {
-      const field = this.reportField();
+      const expected = REPORT_ORDER[order++];
+      const field = this.reportField(
+        expected !== undefined && this.literal(expected.literal) ? expected.field : 0,
+      );
       if (field === 0 || (seen & field) !== 0) return false;
       seen |= field;
     } while (this.next(COMMA));
     return this.next(CLOSE_BRACE) && (seen & REQUIRED) === REQUIRED;
   }
 
-  /** Reads `"key": value` of a report; the field's bit, or 0 if the pair is not for the fast path. */
-  private reportField(): number {
-    if (!this.plainKey()) return 0;
-    if (this.isToken(KEY.Week)) return this.dateString(false) ? WEEK : 0;
-    if (this.isToken(KEY.LastWeek)) return this.dateString(true) ? LAST_WEEK : 0;
-    if (this.isToken(KEY.X)) return this.reportId() ? X : 0;
-    if (this.isToken(KEY.Config)) return this.null() || this.plainString() ? CONFIG : 0;
-    if (this.isToken(KEY.Programs)) return this.programs() ? PROGRAMS : 0;
-    return 0;
+  /**
+   * Reads `"key": value` of a report (its key already read when `known` names the field);
+   * the field's bit, or 0 if the pair is not for the fast path.
+   */
+  private reportField(known: number): number {
+    if (known === 0 && !this.plainKey()) return 0;
+    switch (known || this.reportKey()) {
+      case WEEK:
+        return this.dateString(false) ? WEEK : 0;
+      case LAST_WEEK:
+        return this.dateString(true) ? LAST_WEEK : 0;
+      case X:
+        return this.reportId() ? X : 0;
+      case CONFIG:
+        return this.null() || this.plainString() ? CONFIG : 0;
+      case PROGRAMS:
+        return this.programs() ? PROGRAMS : 0;
+      default:
+        return 0;
+    }
+  }
+
+  /** The report field the last token names, told apart by length and first byte; 0 if none. */
+  private reportKey(): number {
+    const first = this.bytes[this.tokenStart];
+    switch (this.tokenEnd - this.tokenStart) {
+      case 1:
+        return this.isToken(KEY.X) ? X : 0;
+      case 4:
+        return this.isToken(KEY.Week) ? WEEK : 0;
+      case 6:
+        return this.isToken(KEY.Config) ? CONFIG : 0;
+      case 8:
+        if (first === KEY.Programs[0]) return this.isToken(KEY.Programs) ? PROGRAMS : 0;
+        return this.isToken(KEY.LastWeek) ? LAST_WEEK : 0;
+      default:
+        return 0;
+    }
+  }
+
+  /** The program entry field the last token names, as reportKey does; 0 if none. */
+  private entryKey(): number {
+    const first = this.bytes[this.tokenStart];
+    switch (this.tokenEnd - this.tokenStart) {
+      case 4:
+        return this.isToken(KEY.GOOS) ? GOOS : 0;
+      case 6:
+        if (first === KEY.GOARCH[0]) return this.isToken(KEY.GOARCH) ? GOARCH : 0;
+        return this.isToken(KEY.Stacks) ? STACKS : 0;
+      case 7:
+        if (first === KEY.Program[0]) return this.isToken(KEY.Program) ? PROGRAM : 0;
+        return this.isToken(KEY.Version) ? VERSION : 0;
+      case 8:
+        return this.isToken(KEY.Counters) ? COUNTERS : 0;
+      case 9:
+        return this.isToken(KEY.GoVersion) ? GO_VERSION : 0;
+      default:
+        return 0;
+    }
   }
 
   private programs(): boolean {
@@ -151,16 +235,13 @@ export class ReportScanner {
     entry.counterCount = 0;
     entry.stackCount = 0;
     let seen = 0;
+    let order = 0;
     do {
-      if (!this.plainKey()) return false;
-      let field = 0;
-      if (this.isToken(KEY.Program)) field = PROGRAM;
-      else if (this.isToken(KEY.Version)) field = VERSION;
-      else if (this.isToken(KEY.GoVersion)) field = GO_VERSION;
-      else if (this.isToken(KEY.GOOS)) field = GOOS;
-      else if (this.isToken(KEY.GOARCH)) field = GOARCH;
-      else if (this.isToken(KEY.Counters)) field = COUNTERS;
-      else if (this.isToken(KEY.Stacks)) field = STACKS;
+      const expected = ENTRY_ORDER[order++];
+      let field: number;
+      if (expected !== undefined && this.literal(expected.literal)) field = expected.field;
+      else if (this.plainKey()) field = this.entryKey();
+      else return false;
       if (field === 0 || (seen & field) !== 0) return false;
       seen |= field;
       if (field === COUNTERS || field === STACKS) {
@@ -186,8 +267,8 @@ export class ReportScanner {
     const map = ++this.map;
     do {
       this.skipSpace();
-      if (!this.string()) return false;
-      const id = this.strings.intern(this.bytes, this.tokenStart, this.tokenEnd, this.tokenHash);
+      const id = this.internedString();
+      if (id < 0) return false;
       const name = this.strings.text(id, this.tokenEncoded);
       // An array-index name would come first in JSON.parse's key order: left to the slow path.
       if (name === undefined || this.strings.isIndex(id)) return false;
@@ -258,7 +339,7 @@ export class ReportScanner {
       if (pos === exponent) return false;
     }
     if (pos < this.end && !endsNumber(bytes[pos] ?? 0)) return false;
-    const x = Number(String.fromCharCode.apply(null, bytes.subarray(start, pos) as unknown as number[]));
+    const x = exactDecimal(bytes, start, pos) ?? Number(latin1(bytes.subarray(start, pos)));
     this.pos = pos;
     this.report.X = x;
     return x > 0 && x <= 1 && Number.isFinite(x);
@@ -300,9 +381,44 @@ export class ReportScanner {
   /** A string value, through the string table; undefined if it is not one the fast path reads. */
   private stringValue(): string | undefined {
     this.skipSpace();
-    if (!this.string()) return undefined;
-    const id = this.strings.intern(this.bytes, this.tokenStart, this.tokenEnd, this.tokenHash);
-    return this.strings.text(id, this.tokenEncoded);
+    const id = this.internedString();
+    return id < 0 ? undefined : this.strings.text(id, this.tokenEncoded);
+  }
+
+  /**
+   * The string token at pos, as an id of the string table; -1 if not well formed. The
+   * string that followed the previous one last time is tried first: lines repeat the
+   * same names and values in the same order, so most tokens are found by one comparison,
+   * without hashing them.
+   */
+  private internedString(): number {
+    const strings = this.strings;
+    const predicted = strings.successor(this.previousId);
+    let id: number;
+    if (predicted >= 0 && strings.isAt(predicted, this.bytes, this.pos, this.end)) {
+      id = predicted;
+      this.tokenStart = this.pos + 1;
+      this.tokenEnd = this.tokenStart + strings.length(id);
+      this.tokenEncoded = strings.encoded(id);
+      this.pos = this.tokenEnd + 1;
+    } else {
+      if (!this.string()) return -1;
+      id = strings.intern(this.bytes, this.tokenStart, this.tokenEnd, this.tokenHash, this.tokenEncoded);
+      strings.setSuccessor(this.previousId, id);
+    }
+    this.previousId = id;
+    return id;
+  }
+
+  /** Consumes `literal` if the bytes at pos are exactly it. */
+  private literal(literal: Uint8Array): boolean {
+    const bytes = this.bytes;
+    const pos = this.pos;
+    const length = literal.length;
+    if (pos + length > this.end) return false;
+    for (let i = 0; i < length; i++) if (bytes[pos + i] !== literal[i]) return false;
+    this.pos = pos + length;
+    return true;
   }
 
   /** A key with no escape or non-ASCII byte, and its colon. */
@@ -317,34 +433,44 @@ export class ReportScanner {
     return this.string() && !this.tokenEncoded;
   }
 
-  /** The string token at pos (no space before it), with its hash; false if not well formed. */
+  /**
+   * The string token at pos (no space before it), with its hash; false if not well formed.
+   * The hash is of the length and a few bytes, not of every byte: interning compares every
+   * byte anyway, and the loop that finds the closing quote stays short.
+   */
   private string(): boolean {
     const bytes = this.bytes;
     const end = this.end;
     let pos = this.pos;
-    if (bytes[pos] !== QUOTE) return false;
+    if (pos >= end || bytes[pos] !== QUOTE) return false;
     const start = ++pos;
-    let hash = 0x811c9dc5;
     let encoded = false;
     for (;;) {
       if (pos >= end) return false;
       const byte = bytes[pos]!;
       if (byte === QUOTE) break;
       if (byte < SPACE) return false;
-      if (byte === BACKSLASH || byte >= 0x80) {
-        encoded = true;
+      if (byte === BACKSLASH) {
         // An escaped quote does not end the string; the escape itself is checked on decoding.
-        if (byte === BACKSLASH && pos + 1 < end) {
-          hash = Math.imul(hash ^ byte, 0x01000193);
-          pos++;
-        }
+        encoded = true;
+        pos += 2;
+        continue;
       }
-      hash = Math.imul(hash ^ bytes[pos]!, 0x01000193);
+      if (byte >= 0x80) encoded = true;
       pos++;
+    }
+    const length = pos - start;
+    let hash = Math.imul(length, 0x9e3779b1);
+    if (length > 0) {
+      hash = Math.imul(hash ^ bytes[start]!, 0x01000193);
+      hash = Math.imul(hash ^ bytes[pos - 1]!, 0x01000193);
+      hash = Math.imul(hash ^ bytes[start + (length >> 1)]!, 0x01000193);
+      hash = Math.imul(hash ^ bytes[start + (length >> 2)]!, 0x01000193);
+      hash = Math.imul(hash ^ bytes[start + ((3 * length) >> 2)]!, 0x01000193);
     }
     this.tokenStart = start;
     this.tokenEnd = pos;
-    this.tokenHash = hash;
+    this.tokenHash = hash ^ (hash >>> 15);
     this.tokenEncoded = encoded;
     this.pos = pos + 1;
     return true;
@@ -378,6 +504,10 @@ export class ReportScanner {
 
   /** Skips space, then consumes `byte` if it is next. */
   private next(byte: number): boolean {
+    if (this.pos < this.end && this.bytes[this.pos] === byte) {
+      this.pos++;
+      return true;
+    }
     this.skipSpace();
     if (this.pos < this.end && this.bytes[this.pos] === byte) {
       this.pos++;
@@ -397,6 +527,7 @@ export class ReportScanner {
     const bytes = this.bytes;
     const end = this.end;
     let pos = this.pos;
+    if (pos < end && bytes[pos]! > SPACE) return;
     while (pos < end) {
       const byte = bytes[pos];
       if (byte !== SPACE && byte !== TAB && byte !== NEWLINE && byte !== CARRIAGE_RETURN) break;
@@ -424,14 +555,18 @@ class ByteStrings {
   /** Per id, the first id with the same decoded text; and that id, per text. */
   private canonicals: number[] = [];
   private byText = new Map<string, number>();
+  /** Per id, whether its bytes hold an escape or a non-ASCII byte. */
+  private encodeds: boolean[] = [];
+  /** Per id + 1 (0 for LINE_START), the id of the string read after it last time, + 1. */
+  private successors = new Int32Array(1024);
 
   /** The id of the string written as bytes[start, end), whose hash is `hash`. */
-  intern(bytes: Uint8Array, start: number, end: number, hash: number): number {
+  intern(bytes: Uint8Array, start: number, end: number, hash: number, encoded: boolean): number {
     const mask = this.slots.length - 1;
     const length = end - start;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const id = this.slots[slot]! - 1;
-      if (id < 0) return this.add(bytes, start, end, hash, slot);
+      if (id < 0) return this.add(bytes, start, end, hash, slot, encoded);
       if (this.hashes[id] !== hash || this.lengths[id] !== length) continue;
       const offset = this.offsets[id]!;
       const pool = this.pool;
@@ -439,6 +574,36 @@ class ByteStrings {
       while (i < length && pool[offset + i] === bytes[start + i]) i++;
       if (i === length) return id;
     }
+  }
+
+  /** The id read after `previous` last time (LINE_START for a line's first), or -1. */
+  successor(previous: number): number {
+    return this.successors[previous + 1]! - 1;
+  }
+
+  setSuccessor(previous: number, id: number): void {
+    if (previous + 1 >= this.successors.length) this.successors = grown(this.successors, previous + 1);
+    this.successors[previous + 1] = id + 1;
+  }
+
+  /** Whether the string token at bytes[pos] (its opening quote) is string `id`. */
+  isAt(id: number, bytes: Uint8Array, pos: number, end: number): boolean {
+    const length = this.lengths[id]!;
+    // The token's closing quote must be inside the line, after the same bytes as id's.
+    if (pos + length + 1 >= end || bytes[pos] !== QUOTE || bytes[pos + length + 1] !== QUOTE) return false;
+    const pool = this.pool;
+    const offset = this.offsets[id]! - pos - 1;
+    for (let i = pos + 1; i <= pos + length; i++) if (bytes[i] !== pool[offset + i]) return false;
+    // Those bytes ended id's token unescaped, so the same quote ends this one.
+    return true;
+  }
+
+  length(id: number): number {
+    return this.lengths[id]!;
+  }
+
+  encoded(id: number): boolean {
+    return this.encodeds[id]!;
   }
 
   /** The string's text; undefined when its escapes or UTF-8 do not decode. */
@@ -469,7 +634,14 @@ class ByteStrings {
     return this.indexes[id] === true;
   }
 
-  private add(bytes: Uint8Array, start: number, end: number, hash: number, slot: number): number {
+  private add(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    hash: number,
+    slot: number,
+    encoded: boolean,
+  ): number {
     const id = this.hashes.length;
     const length = end - start;
     if (this.poolLength + length > this.pool.length) {
@@ -484,6 +656,7 @@ class ByteStrings {
     this.texts.push(undefined);
     this.indexes.push(false);
     this.canonicals.push(id);
+    this.encodeds.push(encoded);
     this.poolLength += length;
     this.slots[slot] = id + 1;
     if (2 * (id + 1) > this.slots.length) this.rehash();
@@ -530,6 +703,31 @@ function isArrayIndex(text: string): boolean {
     if (code < ZERO || code > NINE) return false;
   }
   return (text === "0" || text.charCodeAt(0) !== ZERO) && Number(text) < 2 ** 32 - 1;
+}
+
+/**
+ * The value of the JSON number in bytes[start, end) when it is a plain decimal (digits,
+ * one optional dot) of at most 15 significant digits; undefined otherwise. Both the
+ * digits, as an integer, and the power of ten are then exact doubles, so their quotient
+ * is the correctly rounded value, as Number() reads it (Clinger's fast path).
+ */
+function exactDecimal(bytes: Uint8Array, start: number, end: number): number | undefined {
+  let mantissa = 0;
+  let significant = 0;
+  let scale = -1;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte === DOT) {
+      scale = 0;
+      continue;
+    }
+    if (byte < ZERO || byte > NINE) return undefined;
+    if (mantissa > 0 || byte !== ZERO) significant++;
+    mantissa = mantissa * 10 + (byte - ZERO);
+    if (scale >= 0) scale++;
+  }
+  if (significant > 15 || scale > 22) return undefined;
+  return scale <= 0 ? mantissa : mantissa / EXACT_POWERS_OF_TEN[scale]!;
 }
 
 /** A byte that may follow a number or literal: space, a comma or a closing bracket. */
