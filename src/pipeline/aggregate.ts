@@ -24,7 +24,7 @@ import type {
 } from "./types.ts";
 import { flatProgram } from "./types.ts";
 import { frame, LITTLE_ENDIAN, unframe } from "./framed.ts";
-import { internString } from "./intern.ts";
+import { internString, stringTable, type StringTable } from "./intern.ts";
 import { normalizeBucket, type BucketNormalization } from "./versions.ts";
 
 // ---------------------------------------------------------------------------
@@ -373,16 +373,35 @@ interface ChartBuilder {
   stacks: Map<string, Entry>;
 }
 
+/**
+ * What one program's entries resolve to, found the first time a name is seen in the day
+ * and then reused by every line: lists indexed by the id of a name in the day's table.
+ */
+interface ProgramSlot {
+  entry: ProgramEntry;
+  plan: ProgramPlan | undefined;
+  /** Per built-in target of the plan, by value id: its bucket entry, null if it does not count. */
+  fieldEntries: (Entry | null | undefined)[][];
+  /** By counter name id: the bucket entries it counts in, null when none. */
+  counterEntries: (Entry[] | null | undefined)[];
+}
+
 /** A day being aggregated; add reports in line order, then finishDay. */
 export interface DayBuilder {
   readonly date: string;
   readonly plan: AggregationPlan;
+  /** The day's names and values; FlatReport ids are ids in it. */
+  readonly names: StringTable;
   lines: number;
   xs: number[];
   reportOf: Map<number, number>;
+  /** GOOS, GOARCH and GoVersion values, as the aggregate stores them; and by name id. */
   strings: string[];
   stringIds: Map<string, number>;
+  stringOfName: number[];
   programs: Map<string, ProgramEntry>;
+  /** By program name id. */
+  programSlots: (ProgramSlot | undefined)[];
   charts: ChartBuilder[];
 }
 
@@ -390,12 +409,15 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
   return {
     date,
     plan,
+    names: stringTable(),
     lines: 0,
     xs: [],
     reportOf: new Map(),
     strings: [],
     stringIds: new Map(),
+    stringOfName: [],
     programs: new Map(),
+    programSlots: [],
     charts: plan.charts.map(() => ({ buckets: new Map(), fieldEntries: new Map(), stacks: new Map() })),
   };
 }
@@ -406,13 +428,14 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
  * no chart asks for cost one Map lookup.
  */
 export function addReport(day: DayBuilder, report: Report): void {
-  addFlatReport(day, flatten(report, scratch));
+  addFlatReport(day, flatten(report, day.names, scratch));
 }
 
 const scratch: FlatReport = { X: 0, entries: [], entryCount: 0 };
 
-/** `report` written into `into`, whose lists are reused. */
-function flatten(report: Report, into: FlatReport): FlatReport {
+/** `report` written into `into`, whose lists are reused, with its strings' ids in `names`. */
+function flatten(report: Report, names: StringTable, into: FlatReport): FlatReport {
+  const id = (text: string) => internString(names.values, names.ids, text);
   into.X = report.X;
   into.entryCount = report.Programs.length;
   report.Programs.forEach((entry, i) => {
@@ -422,9 +445,15 @@ function flatten(report: Report, into: FlatReport): FlatReport {
     flat.GoVersion = entry.GoVersion;
     flat.GOOS = entry.GOOS;
     flat.GOARCH = entry.GOARCH;
+    flat.programId = id(entry.Program);
+    flat.versionId = id(entry.Version);
+    flat.goVersionId = id(entry.GoVersion);
+    flat.goosId = id(entry.GOOS);
+    flat.goarchId = id(entry.GOARCH);
     flat.counterCount = 0;
     for (const name in entry.Counters) {
       flat.counterNames[flat.counterCount] = name;
+      flat.counterIds[flat.counterCount] = id(name);
       flat.counterValues[flat.counterCount++] = entry.Counters[name]!;
     }
     flat.stackCount = 0;
@@ -436,7 +465,7 @@ function flatten(report: Report, into: FlatReport): FlatReport {
   return into;
 }
 
-/** addReport, for a report already in the aggregator's flat form. */
+/** addReport, for a report already in the aggregator's flat form, with ids in day.names. */
 export function addFlatReport(day: DayBuilder, report: FlatReport): void {
   const line = day.lines++;
   let index = day.reportOf.get(report.X);
@@ -447,19 +476,31 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
   }
   for (let e = 0; e < report.entryCount; e++) {
     const entry = report.entries[e]!;
-    addProgramEntry(day, entry, index, line);
-    const plan = day.plan.programs.get(entry.Program);
+    const slot = (day.programSlots[entry.programId] ??= programSlot(day, entry.Program));
+    addProgramEntry(day, slot.entry, entry, index, line);
+    const plan = slot.plan;
     if (!plan) continue;
-    for (const target of plan.fields) {
-      const bucket = fieldEntry(day.charts[target.chart]!, target, entry[target.field]);
+    for (let f = 0; f < plan.fields.length; f++) {
+      const target = plan.fields[f]!;
+      const valueId = fieldId(entry, target.field);
+      const cache = slot.fieldEntries[f]!;
+      let bucket = cache[valueId];
+      if (bucket === undefined) {
+        bucket = fieldEntry(day.charts[target.chart]!, target, day.names.values[valueId]!);
+        cache[valueId] = bucket;
+      }
       if (bucket) record(bucket, index, line, 1);
     }
     for (let c = 0; c < entry.counterCount; c++) {
-      const targets = plan.counters.get(entry.counterNames[c]!);
-      if (!targets) continue;
+      const id = entry.counterIds[c]!;
+      let entries = slot.counterEntries[id];
+      if (entries === undefined) {
+        entries = counterEntries(day, plan, entry.counterNames[c]!);
+        slot.counterEntries[id] = entries;
+      }
+      if (entries === null) continue;
       const value = entry.counterValues[c]!;
-      for (const target of targets)
-        record(bucketEntry(day.charts[target.chart]!, target.bucket, true), index, line, value);
+      for (const bucket of entries) record(bucket, index, line, value);
     }
     if (plan.stacks.size === 0) continue;
     for (let s = 0; s < entry.stackCount; s++) {
@@ -482,21 +523,62 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
   }
 }
 
-function addProgramEntry(day: DayBuilder, entry: FlatProgram, index: number, line: number): void {
-  let program = day.programs.get(entry.Program);
-  if (!program) {
-    program = { reports: [], dims: [], lastLine: -1 };
-    day.programs.set(entry.Program, program);
+function programSlot(day: DayBuilder, program: string): ProgramSlot {
+  let entry = day.programs.get(program);
+  if (!entry) {
+    entry = { reports: [], dims: [], lastLine: -1 };
+    day.programs.set(program, entry);
   }
+  const plan = day.plan.programs.get(program);
+  return { entry, plan, fieldEntries: plan ? plan.fields.map(() => []) : [], counterEntries: [] };
+}
+
+/** The bucket entries a counter counts in, in the plan's order; null when it counts in none. */
+function counterEntries(day: DayBuilder, plan: ProgramPlan, name: string): Entry[] | null {
+  const targets = plan.counters.get(name);
+  if (!targets) return null;
+  return targets.map((target) => bucketEntry(day.charts[target.chart]!, target.bucket, true));
+}
+
+function fieldId(entry: FlatProgram, field: BuiltinChart): number {
+  switch (field) {
+    case "Version":
+      return entry.versionId;
+    case "GOOS":
+      return entry.goosId;
+    case "GOARCH":
+      return entry.goarchId;
+    default:
+      return entry.goVersionId;
+  }
+}
+
+function addProgramEntry(
+  day: DayBuilder,
+  program: ProgramEntry,
+  entry: FlatProgram,
+  index: number,
+  line: number,
+): void {
   // A second entry for the same program on the same line adds nothing: the first one wins.
   if (program.lastLine === line) return;
   program.lastLine = line;
   program.reports.push(index);
-  program.dims.push(intern(day, entry.GOOS), intern(day, entry.GOARCH), intern(day, entry.GoVersion));
+  program.dims.push(
+    dayString(day, entry.goosId, entry.GOOS),
+    dayString(day, entry.goarchId, entry.GOARCH),
+    dayString(day, entry.goVersionId, entry.GoVersion),
+  );
 }
 
-function intern(day: DayBuilder, value: string): number {
-  return internString(day.strings, day.stringIds, value);
+/** The aggregate's id of a GOOS, GOARCH or GoVersion value, whose id in day.names is `nameId`. */
+function dayString(day: DayBuilder, nameId: number, value: string): number {
+  let id = day.stringOfName[nameId];
+  if (id === undefined) {
+    id = internString(day.strings, day.stringIds, value);
+    day.stringOfName[nameId] = id;
+  }
+  return id;
 }
 
 function fieldEntry(chart: ChartBuilder, target: FieldTarget, raw: string): Entry | null {

@@ -64,7 +64,7 @@ export function processDay(
   };
   const day = createDayAggregate(input.date, plan);
   const lines = decodeLineBytes(input.bytes, { ...limits, file: input.source });
-  const scanner = new ReportScanner(policy);
+  const scanner = new ReportScanner(policy, day.names);
   try {
     for (let next = lines.next(); ; next = lines.next()) {
       if (next.done) {

@@ -118,7 +118,10 @@ export function* decodeLines(
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The text of a line; throws DecodeError, naming the file and line, if it is not UTF-8. */
-export function lineText(line: { line: number; bytes: Uint8Array; start: number; end: number }, file: string): string {
+export function lineText(
+  line: { line: number; bytes: Uint8Array; start: number; end: number },
+  file: string,
+): string {
   try {
     return utf8.decode(line.bytes.subarray(line.start, line.end));
   } catch {

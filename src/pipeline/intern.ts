@@ -11,3 +11,13 @@ export function internString(values: string[], ids: Map<string, number>, value: 
   }
   return id;
 }
+
+/** Strings and their ids (indices into `values`): one table per day file. */
+export interface StringTable {
+  values: string[];
+  ids: Map<string, number>;
+}
+
+export function stringTable(): StringTable {
+  return { values: [], ids: new Map() };
+}

@@ -14,6 +14,7 @@
 //   if (scanner.scan(bytes, start, end)) addFlatReport(day, scanner.report);
 //   else … validateLine(text, line, policy) …
 
+import { internString, stringTable, type StringTable } from "./intern.ts";
 import { flatProgram, type FlatProgram, type FlatReport } from "./types.ts";
 import { isCalendarDate, type ValidationPolicy } from "./validate.ts";
 
@@ -107,7 +108,7 @@ export class ReportScanner {
   readonly report: FlatReport = { X: 0, entries: [], entryCount: 0 };
 
   private readonly policy: ValidationPolicy;
-  private readonly strings = new ByteStrings();
+  private readonly strings: ByteStrings;
   private bytes: Uint8Array = EMPTY;
   private pos = 0;
   private end = 0;
@@ -123,8 +124,10 @@ export class ReportScanner {
   /** The id of the last string read on this line, or LINE_START. */
   private previousId = LINE_START;
 
-  constructor(policy: ValidationPolicy) {
+  /** `names`: the day's string table, whose ids the report's FlatProgram ids are. */
+  constructor(policy: ValidationPolicy, names: StringTable = stringTable()) {
     this.policy = policy;
+    this.strings = new ByteStrings(names);
   }
 
   /**
@@ -248,13 +251,27 @@ export class ReportScanner {
         if (!this.counts(entry, field === STACKS)) return false;
         continue;
       }
-      const value = this.stringValue();
+      this.skipSpace();
+      const id = this.internedString();
+      const value = id < 0 ? undefined : this.strings.text(id, this.tokenEncoded);
       if (value === undefined) return false;
-      if (field === PROGRAM) entry.Program = value;
-      else if (field === VERSION) entry.Version = value;
-      else if (field === GO_VERSION) entry.GoVersion = value;
-      else if (field === GOOS) entry.GOOS = value;
-      else entry.GOARCH = value;
+      const nameId = this.strings.nameId(id);
+      if (field === PROGRAM) {
+        entry.Program = value;
+        entry.programId = nameId;
+      } else if (field === VERSION) {
+        entry.Version = value;
+        entry.versionId = nameId;
+      } else if (field === GO_VERSION) {
+        entry.GoVersion = value;
+        entry.goVersionId = nameId;
+      } else if (field === GOOS) {
+        entry.GOOS = value;
+        entry.goosId = nameId;
+      } else {
+        entry.GOARCH = value;
+        entry.goarchId = nameId;
+      }
     } while (this.next(COMMA));
     return this.next(CLOSE_BRACE) && (seen & ENTRY_REQUIRED) === ENTRY_REQUIRED;
   }
@@ -272,8 +289,8 @@ export class ReportScanner {
       const name = this.strings.text(id, this.tokenEncoded);
       // An array-index name would come first in JSON.parse's key order: left to the slow path.
       if (name === undefined || this.strings.isIndex(id)) return false;
-      // Two spellings of one name ("a", "\u0061") are the same key.
-      const key = this.strings.canonical(id);
+      // Two spellings of one name ("a", "\u0061") are the same key: the same name id.
+      const key = this.strings.nameId(id);
       if (key >= this.keyStamp.length) this.keyStamp = grown(this.keyStamp, key);
       if (this.keyStamp[key] === map) return false;
       this.keyStamp[key] = map;
@@ -285,6 +302,7 @@ export class ReportScanner {
         entry.stackValues[entry.stackCount++] = count;
       } else {
         entry.counterNames[entry.counterCount] = name;
+        entry.counterIds[entry.counterCount] = key;
         entry.counterValues[entry.counterCount++] = count;
       }
     } while (this.next(COMMA));
@@ -376,13 +394,6 @@ export class ReportScanner {
         if (typeof rates.stackRate(entry.stackNames[s]!) !== "number") return false;
     }
     return true;
-  }
-
-  /** A string value, through the string table; undefined if it is not one the fast path reads. */
-  private stringValue(): string | undefined {
-    this.skipSpace();
-    const id = this.internedString();
-    return id < 0 ? undefined : this.strings.text(id, this.tokenEncoded);
   }
 
   /**
@@ -552,13 +563,17 @@ class ByteStrings {
   /** Decoded text per id: undefined until first asked, null when the bytes do not decode. */
   private texts: (string | null | undefined)[] = [];
   private indexes: boolean[] = [];
-  /** Per id, the first id with the same decoded text; and that id, per text. */
-  private canonicals: number[] = [];
-  private byText = new Map<string, number>();
+  /** Per id, the id of its text in `names` (set with the text). */
+  private nameIds: number[] = [];
+  private readonly names: StringTable;
   /** Per id, whether its bytes hold an escape or a non-ASCII byte. */
   private encodeds: boolean[] = [];
   /** Per id + 1 (0 for LINE_START), the id of the string read after it last time, + 1. */
   private successors = new Int32Array(1024);
+
+  constructor(names: StringTable) {
+    this.names = names;
+  }
 
   /** The id of the string written as bytes[start, end), whose hash is `hash`. */
   intern(bytes: Uint8Array, start: number, end: number, hash: number, encoded: boolean): number {
@@ -615,18 +630,14 @@ class ByteStrings {
       text = encoded ? decodeJsonString(bytes) : latin1(bytes);
       this.texts[id] = text;
       this.indexes[id] = text !== null && isArrayIndex(text);
-      if (text !== null) {
-        const first = this.byText.get(text);
-        if (first === undefined) this.byText.set(text, id);
-        else this.canonicals[id] = first;
-      }
+      if (text !== null) this.nameIds[id] = internString(this.names.values, this.names.ids, text);
     }
     return text ?? undefined;
   }
 
-  /** The id of the first string with the same text as `id`: text() first. */
-  canonical(id: number): number {
-    return this.canonicals[id]!;
+  /** The id of the string's text in the day's string table, the same for every spelling: text() first. */
+  nameId(id: number): number {
+    return this.nameIds[id]!;
   }
 
   /** Whether the string, once decoded, is an array index ("0", "17"): text() first. */
@@ -655,7 +666,7 @@ class ByteStrings {
     this.lengths.push(length);
     this.texts.push(undefined);
     this.indexes.push(false);
-    this.canonicals.push(id);
+    this.nameIds.push(-1);
     this.encodeds.push(encoded);
     this.poolLength += length;
     this.slots[slot] = id + 1;

@@ -36,9 +36,11 @@ export interface ProgramReport {
 
 /**
  * A validated report as the aggregator reads it: its id and its program entries, with
- * counters and stacks as parallel name and value lists in the order the line gives them.
- * The fast scanner (scan.ts) fills one in place, line after line, without building a
- * Report; addReport flattens a Report into one.
+ * counters and stacks as parallel name and value lists in the order the line gives them,
+ * and every string also as its id in the day's StringTable (intern.ts), so that the
+ * aggregator looks each distinct name up once a day rather than once a line. The fast
+ * scanner (scan.ts) fills one in place, line after line, without building a Report;
+ * addReport flattens a Report into one.
  */
 export interface FlatReport {
   X: number;
@@ -54,7 +56,14 @@ export interface FlatProgram {
   GoVersion: string;
   GOOS: string;
   GOARCH: string;
+  /** The StringTable ids of the five fields above. */
+  programId: number;
+  versionId: number;
+  goVersionId: number;
+  goosId: number;
+  goarchId: number;
   counterNames: string[];
+  counterIds: number[];
   counterValues: number[];
   counterCount: number;
   stackNames: string[];
@@ -70,7 +79,13 @@ export function flatProgram(): FlatProgram {
     GoVersion: "",
     GOOS: "",
     GOARCH: "",
+    programId: 0,
+    versionId: 0,
+    goVersionId: 0,
+    goosId: 0,
+    goarchId: 0,
     counterNames: [],
+    counterIds: [],
     counterValues: [],
     counterCount: 0,
     stackNames: [],
