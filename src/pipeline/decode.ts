@@ -175,13 +175,18 @@ export function* decodeLineBytes(
     carryLength = length;
   }
 
-  /** Ends the current line, whose last piece is `last`; undefined for a blank line. */
-  function finishLine(last: Uint8Array): LineBytes | undefined {
+  // Every line is handed out in this one object: it is valid until the next is asked for.
+  const current = { line: 0, bytes: EMPTY, start: 0, end: 0 };
+
+  /** Ends the current line, whose last piece is chunk[start, end); undefined for a blank line. */
+  function finishLine(chunk: Uint8Array, start: number, end: number): LineBytes | undefined {
     lineNumber++;
-    let lineBytes = last;
+    let lineBytes = chunk;
     if (carryLength > 0 || skipping) {
-      append(last);
-      lineBytes = carry.subarray(0, carryLength);
+      append(chunk.subarray(start, end));
+      lineBytes = carry;
+      start = 0;
+      end = carryLength;
       carryLength = 0;
     }
     if (skipping) {
@@ -189,11 +194,14 @@ export function* decodeLineBytes(
       const bytes = skippedLastByte === CARRIAGE_RETURN ? skippedBytes - 1 : skippedBytes;
       return { line: lineNumber, tooLong: true, bytes };
     }
-    let length = lineBytes.length;
-    if (length > 0 && lineBytes[length - 1] === CARRIAGE_RETURN) length--;
-    if (length > maxLineBytes) return { line: lineNumber, tooLong: true, bytes: length };
-    if (isBlank(lineBytes, length)) return undefined;
-    return { line: lineNumber, bytes: lineBytes, start: 0, end: length };
+    if (end > start && lineBytes[end - 1] === CARRIAGE_RETURN) end--;
+    if (end - start > maxLineBytes) return { line: lineNumber, tooLong: true, bytes: end - start };
+    if (isBlank(lineBytes, start, end)) return undefined;
+    current.line = lineNumber;
+    current.bytes = lineBytes;
+    current.start = start;
+    current.end = end;
+    return current;
   }
 
   for (const chunk of chunks) {
@@ -211,21 +219,23 @@ export function* decodeLineBytes(
         append(chunk.subarray(start));
         break;
       }
-      const decoded = finishLine(chunk.subarray(start, newline));
+      const decoded = finishLine(chunk, start, newline);
       if (decoded !== undefined) yield decoded;
       start = newline + 1;
     }
   }
   if (carryLength > 0 || skipping) {
-    const decoded = finishLine(new Uint8Array(0));
+    const decoded = finishLine(EMPTY, 0, 0);
     if (decoded !== undefined) yield decoded;
   }
   return { lines: lineNumber, decompressedBytes };
 }
 
-/** True when the first `length` bytes are all ASCII whitespace. */
-function isBlank(lineBytes: Uint8Array, length: number): boolean {
-  for (let i = 0; i < length; i++) {
+const EMPTY = new Uint8Array(0);
+
+/** True when bytes[start, end) are all ASCII whitespace. */
+function isBlank(lineBytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
     const byte = lineBytes[i];
     if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0b && byte !== 0x0c) return false;
   }

@@ -718,13 +718,13 @@ function isArrayIndex(text: string): boolean {
 
 /**
  * The value of the JSON number in bytes[start, end) when it is a plain decimal (digits,
- * one optional dot) of at most 15 significant digits; undefined otherwise. Both the
- * digits, as an integer, and the power of ten are then exact doubles, so their quotient
- * is the correctly rounded value, as Number() reads it (Clinger's fast path).
+ * one optional dot) whose digits, read as an integer, are at most 2^53 - 1, with at most
+ * 22 after the dot; undefined otherwise. Both that integer and the power of ten are then
+ * exact doubles, so their quotient is the correctly rounded value, as Number() reads it
+ * (Clinger's fast path).
  */
 function exactDecimal(bytes: Uint8Array, start: number, end: number): number | undefined {
   let mantissa = 0;
-  let significant = 0;
   let scale = -1;
   for (let i = start; i < end; i++) {
     const byte = bytes[i]!;
@@ -733,11 +733,11 @@ function exactDecimal(bytes: Uint8Array, start: number, end: number): number | u
       continue;
     }
     if (byte < ZERO || byte > NINE) return undefined;
-    if (mantissa > 0 || byte !== ZERO) significant++;
     mantissa = mantissa * 10 + (byte - ZERO);
     if (scale >= 0) scale++;
   }
-  if (significant > 15 || scale > 22) return undefined;
+  // While the sum stays at most 2^53 - 1 every step of it was exact; past it, it is at least 2^53.
+  if (mantissa > Number.MAX_SAFE_INTEGER || scale > 22) return undefined;
   return scale <= 0 ? mantissa : mantissa / EXACT_POWERS_OF_TEN[scale]!;
 }
 
