@@ -179,33 +179,47 @@ class Tally {
 export function contributionsOf(day: DayAggregate, xs: Iterable<number>): Map<number, Contribution> {
   const wanted = new Set(xs);
   const found = new Map<number, Contribution>();
-  // Report index → its contribution, for the wanted reports only.
-  const byIndex: (Contribution | undefined)[] = new Array(day.xs.length);
-  day.xs.forEach((x, index) => {
-    if (!wanted.has(x)) return;
+  // Report index → its position in `contributions`, or -1 when it is not wanted. Every list
+  // of the day is walked once, so this is a typed-array test per element, nothing more.
+  const slotOf = new Int32Array(day.xs.length).fill(-1);
+  const contributions: Contribution[] = [];
+  for (let index = 0; index < day.xs.length; index++) {
+    const x = day.xs[index]!;
+    if (!wanted.has(x)) continue;
     const contribution: Contribution = { programs: [], buckets: [], stacks: [] };
-    byIndex[index] = contribution;
+    slotOf[index] = contributions.length;
+    contributions.push(contribution);
     found.set(x, contribution);
-  });
+  }
   if (found.size === 0) return found;
   for (const entry of day.programs) {
-    entry.reports.forEach((index, at) => {
-      byIndex[index]?.programs.push([
+    const reports = entry.reports;
+    for (let at = 0; at < reports.length; at++) {
+      const slot = slotOf[reports[at]!]!;
+      if (slot < 0) continue;
+      contributions[slot]!.programs.push([
         entry.program,
         day.strings[entry.goos[at]!]!,
         day.strings[entry.goarch[at]!]!,
         goVersionLabel(day.strings[entry.goVersion[at]!]!),
       ]);
-    });
+    }
   }
   day.charts.forEach((chart, c) => {
     for (const bucket of chart.buckets) {
-      bucket.reports.forEach((index, k) => {
-        byIndex[index]?.buckets.push([c, bucket.bucket, bucket.values === null ? 1 : bucket.values[k]!]);
-      });
+      const { reports, values } = bucket;
+      for (let k = 0; k < reports.length; k++) {
+        const slot = slotOf[reports[k]!]!;
+        if (slot >= 0)
+          contributions[slot]!.buckets.push([c, bucket.bucket, values === null ? 1 : values[k]!]);
+      }
     }
     for (const stack of chart.stacks) {
-      stack.reports.forEach((index, k) => byIndex[index]?.stacks.push([c, stack.key, stack.values[k]!]));
+      const { reports, values } = stack;
+      for (let k = 0; k < reports.length; k++) {
+        const slot = slotOf[reports[k]!]!;
+        if (slot >= 0) contributions[slot]!.stacks.push([c, stack.key, values[k]!]);
+      }
     }
   });
   return found;
