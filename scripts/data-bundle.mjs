@@ -26,16 +26,19 @@ const PIPELINE = join(ROOT, "src", "pipeline");
 export const PIPELINE_CODE_FILES = [
   "day.ts",
   "decode.ts",
+  "scan.ts",
   "validate.ts",
   "aggregate.ts",
+  "chartconfig.ts",
   "summary.ts",
   "framed.ts",
+  "intern.ts",
   "versions.ts",
   "uploadconfig.ts",
   "types.ts",
 ];
 
-export const SERIES_CODE_FILES = ["series.ts", "series-state.ts"];
+export const SERIES_CODE_FILES = ["series.ts", "series-state.ts", "stats.ts"];
 
 function sha256(text) {
   return createHash("sha256").update(text).digest("hex");

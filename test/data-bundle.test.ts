@@ -2,7 +2,7 @@
 // entries must have the same keys as a run from the sources, and it must be complete.
 
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
@@ -13,6 +13,26 @@ test("the bundle and the sources agree on which code versions the day entries", 
   expect(bundle.PIPELINE_CODE_FILES).toEqual(PIPELINE_CODE_FILES);
   expect(bundle.SERIES_CODE_FILES).toEqual(SERIES_CODE_FILES);
   expect(await bundle.pipelineCodeVersions()).toEqual(await pipelineCodeVersions());
+});
+
+/** The pipeline modules `file` imports for their code (not only types), and theirs, and so on. */
+function codeImports(file: string, found = new Set<string>()): Set<string> {
+  if (found.has(file)) return found;
+  found.add(file);
+  const text = readFileSync(join(bundle.ROOT, "src", "pipeline", file), "utf8");
+  for (const [, names, module] of text.matchAll(/^import (type )?[^;]*?from "\.\/([^"]+)";/gms)) {
+    if (names === undefined) codeImports(module!, found);
+  }
+  for (const [, module] of text.matchAll(/^import "\.\/([^"]+)";/gm)) codeImports(module!, found);
+  return found;
+}
+
+test("every module whose code decides a day's entries or the series state is in its code version", () => {
+  expect([...codeImports("day.ts")].filter((file) => !PIPELINE_CODE_FILES.includes(file))).toEqual([]);
+  const series = [...codeImports("series.ts", codeImports("series-state.ts"))].filter(
+    (file) => !SERIES_CODE_FILES.includes(file) && !PIPELINE_CODE_FILES.includes(file),
+  );
+  expect(series).toEqual([]);
 });
 
 test("the bundle holds the CLI and the day worker, and runs without TypeScript stripping", async () => {

@@ -183,15 +183,18 @@ async function aggregateVersion(plan: AggregationPlan, config: LoadedConfig, lim
 export const PIPELINE_CODE_FILES = [
   "day.ts",
   "decode.ts",
+  "scan.ts",
   "validate.ts",
   "aggregate.ts",
+  "chartconfig.ts",
   "summary.ts",
   "framed.ts",
+  "intern.ts",
   "versions.ts",
   "uploadconfig.ts",
   "types.ts",
 ];
-export const SERIES_CODE_FILES = ["series.ts", "series-state.ts"];
+export const SERIES_CODE_FILES = ["series.ts", "series-state.ts", "stats.ts"];
 
 /** Set by the bundle (scripts/data-bundle.mjs), which has no sources beside it to read. */
 declare const COUNTERSIGHT_CODE_VERSIONS: { day: string; series: string } | undefined;
