@@ -349,13 +349,34 @@ export interface DayAggregate {
   charts: DayChart[];
 }
 
-/** Reports seen so far for one bucket or stack, with the line that last added one. */
+/**
+ * One bucket or stack being counted. Its reports are not kept here but in the day's
+ * membership log (MembershipLog), which finishDay sorts into one list per entry.
+ */
 interface Entry {
+  /** Its index in DayBuilder.entries. */
+  id: number;
   /** The shown bucket, or the stack key. */
   name: string;
-  reports: number[];
-  values: number[] | null;
+  /** False for built-ins, which count presence only. */
+  withValues: boolean;
+  /** Records in the log. */
+  count: number;
+  /** The line that last added a report, and where in the log it went. */
   lastLine: number;
+  lastRecord: number;
+}
+
+/**
+ * Every (entry, report, value) the day recorded, in line order, in typed arrays: one
+ * growing log instead of a JS array per bucket, so that aggregating a day leaves the
+ * garbage collector little to copy.
+ */
+interface MembershipLog {
+  entries: Uint32Array;
+  reports: Uint32Array;
+  values: Float64Array;
+  length: number;
 }
 
 interface ProgramEntry {
@@ -403,6 +424,9 @@ export interface DayBuilder {
   /** By program name id. */
   programSlots: (ProgramSlot | undefined)[];
   charts: ChartBuilder[];
+  /** Every bucket and stack entry, by id. */
+  entries: Entry[];
+  log: MembershipLog;
 }
 
 export function createDayAggregate(date: string, plan: AggregationPlan): DayBuilder {
@@ -419,6 +443,13 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
     programs: new Map(),
     programSlots: [],
     charts: plan.charts.map(() => ({ buckets: new Map(), fieldEntries: new Map(), stacks: new Map() })),
+    entries: [],
+    log: {
+      entries: new Uint32Array(1024),
+      reports: new Uint32Array(1024),
+      values: new Float64Array(1024),
+      length: 0,
+    },
   };
 }
 
@@ -486,10 +517,10 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
       const cache = slot.fieldEntries[f]!;
       let bucket = cache[valueId];
       if (bucket === undefined) {
-        bucket = fieldEntry(day.charts[target.chart]!, target, day.names.values[valueId]!);
+        bucket = fieldEntry(day, day.charts[target.chart]!, target, day.names.values[valueId]!);
         cache[valueId] = bucket;
       }
-      if (bucket) record(bucket, index, line, 1);
+      if (bucket) record(day, bucket, index, line, 1);
     }
     for (let c = 0; c < entry.counterCount; c++) {
       const id = entry.counterIds[c]!;
@@ -500,7 +531,7 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
       }
       if (entries === null) continue;
       const value = entry.counterValues[c]!;
-      for (const bucket of entries) record(bucket, index, line, value);
+      for (const bucket of entries) record(day, bucket, index, line, value);
     }
     if (plan.stacks.size === 0) continue;
     for (let s = 0; s < entry.stackCount; s++) {
@@ -511,13 +542,13 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
       const value = entry.stackValues[s]!;
       for (const target of targets) {
         const chart = day.charts[target.chart]!;
-        record(bucketEntry(chart, target.bucket, true), index, line, value);
+        record(day, bucketEntry(day, chart, target.bucket, true), index, line, value);
         let stack = chart.stacks.get(key);
         if (!stack) {
-          stack = { name: key, reports: [], values: [], lastLine: -1 };
+          stack = newEntry(day, key, true);
           chart.stacks.set(key, stack);
         }
-        record(stack, index, line, value);
+        record(day, stack, index, line, value);
       }
     }
   }
@@ -537,7 +568,7 @@ function programSlot(day: DayBuilder, program: string): ProgramSlot {
 function counterEntries(day: DayBuilder, plan: ProgramPlan, name: string): Entry[] | null {
   const targets = plan.counters.get(name);
   if (!targets) return null;
-  return targets.map((target) => bucketEntry(day.charts[target.chart]!, target.bucket, true));
+  return targets.map((target) => bucketEntry(day, day.charts[target.chart]!, target.bucket, true));
 }
 
 function fieldId(entry: FlatProgram, field: BuiltinChart): number {
@@ -581,35 +612,78 @@ function dayString(day: DayBuilder, nameId: number, value: string): number {
   return id;
 }
 
-function fieldEntry(chart: ChartBuilder, target: FieldTarget, raw: string): Entry | null {
+function fieldEntry(day: DayBuilder, chart: ChartBuilder, target: FieldTarget, raw: string): Entry | null {
   let entry = chart.fieldEntries.get(raw);
   if (entry === undefined) {
     const bucket = target.bucketOf ? target.bucketOf.get(raw) : normalizeBucket(target.normalize, raw);
-    entry = bucket === undefined ? null : bucketEntry(chart, bucket, false);
+    entry = bucket === undefined ? null : bucketEntry(day, chart, bucket, false);
     chart.fieldEntries.set(raw, entry);
   }
   return entry;
 }
 
-function bucketEntry(chart: ChartBuilder, bucket: string, withValues: boolean): Entry {
+function bucketEntry(day: DayBuilder, chart: ChartBuilder, bucket: string, withValues: boolean): Entry {
   let entry = chart.buckets.get(bucket);
   if (!entry) {
-    entry = { name: bucket, reports: [], values: withValues ? [] : null, lastLine: -1 };
+    entry = newEntry(day, bucket, withValues);
     chart.buckets.set(bucket, entry);
   }
   return entry;
 }
 
+function newEntry(day: DayBuilder, name: string, withValues: boolean): Entry {
+  const entry = { id: day.entries.length, name, withValues, count: 0, lastLine: -1, lastRecord: -1 };
+  day.entries.push(entry);
+  return entry;
+}
+
 /** Adds a report to an entry; several hits from one line (one report) add up to one value. */
-function record(entry: Entry, index: number, line: number, value: number): void {
-  const values = entry.values;
+function record(day: DayBuilder, entry: Entry, index: number, line: number, value: number): void {
+  const log = day.log;
   if (entry.lastLine === line) {
-    if (values) values[values.length - 1] = values[values.length - 1]! + value;
+    log.values[entry.lastRecord] = log.values[entry.lastRecord]! + value;
     return;
   }
+  if (log.length === log.reports.length) growLog(log);
   entry.lastLine = line;
-  entry.reports.push(index);
-  values?.push(value);
+  entry.lastRecord = log.length;
+  entry.count++;
+  log.entries[log.length] = entry.id;
+  log.reports[log.length] = index;
+  log.values[log.length++] = value;
+}
+
+function growLog(log: MembershipLog): void {
+  const grow = <T extends Uint32Array | Float64Array>(array: T, Type: { new (length: number): T }): T => {
+    const larger = new Type(array.length * 2);
+    larger.set(array);
+    return larger;
+  };
+  log.entries = grow(log.entries, Uint32Array);
+  log.reports = grow(log.reports, Uint32Array);
+  log.values = grow(log.values, Float64Array);
+}
+
+/**
+ * Each entry's reports and values, in line order: the log sorted by entry (a counting
+ * sort, stable), as views into one array of each kind.
+ */
+function entryLists(day: DayBuilder): { reports: Uint32Array; values: Float64Array }[] {
+  const { log, entries } = day;
+  const starts = new Uint32Array(entries.length + 1);
+  for (let e = 0; e < entries.length; e++) starts[e + 1] = starts[e]! + entries[e]!.count;
+  const next = starts.slice(0, entries.length);
+  const reports = new Uint32Array(log.length);
+  const values = new Float64Array(log.length);
+  for (let r = 0; r < log.length; r++) {
+    const at = next[log.entries[r]!]!++;
+    reports[at] = log.reports[r]!;
+    values[at] = log.values[r]!;
+  }
+  return entries.map((_, e) => ({
+    reports: reports.subarray(starts[e]!, starts[e + 1]!),
+    values: values.subarray(starts[e]!, starts[e + 1]!),
+  }));
 }
 
 /** Freezes the day into its compact form. */
@@ -632,22 +706,20 @@ export function finishDay(day: DayBuilder): DayAggregate {
       goVersion: dim(2),
     });
   }
+  const lists = entryLists(day);
+  const listOf = (entry: Entry) => {
+    const { reports, values } = lists[entry.id]!;
+    const kept = keep ? keep(reports) : undefined;
+    return { reports: pick(reports, kept), values: entry.withValues ? pick(values, kept) : null };
+  };
   const charts = day.charts.map((chart) => ({
     buckets: [...chart.buckets.values()].map((entry) => {
-      const kept = keep ? keep(entry.reports) : undefined;
-      return {
-        bucket: entry.name,
-        reports: select(entry.reports, kept, Uint32Array),
-        values: entry.values && select(entry.values, kept, Float64Array),
-      };
+      const { reports, values } = listOf(entry);
+      return { bucket: entry.name, reports, values };
     }),
     stacks: [...chart.stacks.values()].map((entry) => {
-      const kept = keep ? keep(entry.reports) : undefined;
-      return {
-        key: entry.name,
-        reports: select(entry.reports, kept, Uint32Array),
-        values: select(entry.values ?? [], kept, Float64Array),
-      };
+      const { reports, values } = listOf(entry);
+      return { key: entry.name, reports, values: values ?? new Float64Array(0) };
     }),
   }));
   return {
@@ -661,19 +733,28 @@ export function finishDay(day: DayBuilder): DayAggregate {
 }
 
 /** Returns a function giving the positions of the first occurrence of each report in a list. */
-function firstPerReport(reportCount: number): (reports: number[]) => number[] {
+function firstPerReport(reportCount: number): (reports: ArrayLike<number>) => number[] {
   const seenIn = new Int32Array(reportCount).fill(-1);
   let list = 0;
   return (reports) => {
     list++;
     const kept: number[] = [];
-    reports.forEach((report, position) => {
-      if (seenIn[report] === list) return;
+    for (let position = 0; position < reports.length; position++) {
+      const report = reports[position]!;
+      if (seenIn[report] === list) continue;
       seenIn[report] = list;
       kept.push(position);
-    });
+    }
     return kept;
   };
+}
+
+/** `values` at `positions` (all of them when undefined). */
+function pick<T extends Uint32Array | Float64Array>(values: T, positions: number[] | undefined): T {
+  if (!positions) return values;
+  const picked = new (values.constructor as { new (length: number): T })(positions.length);
+  positions.forEach((position, i) => (picked[i] = values[position]!));
+  return picked;
 }
 
 function select<T extends Uint32Array | Float64Array>(

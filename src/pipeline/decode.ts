@@ -176,7 +176,12 @@ export function* decodeLineBytes(
   }
 
   // Every line is handed out in this one object: it is valid until the next is asked for.
-  const current = { line: 0, bytes: EMPTY, start: 0, end: 0 };
+  const current: { line: number; bytes: Uint8Array; start: number; end: number } = {
+    line: 0,
+    bytes: EMPTY,
+    start: 0,
+    end: 0,
+  };
 
   /** Ends the current line, whose last piece is chunk[start, end); undefined for a blank line. */
   function finishLine(chunk: Uint8Array, start: number, end: number): LineBytes | undefined {

@@ -478,43 +478,73 @@ interface IdRun {
   days: Uint32Array;
 }
 
-/** Merges runs sorted by id into one, pairwise (a bottom-up merge sort over the runs). */
+/**
+ * Merges runs sorted by id into one, pairwise (a bottom-up merge sort over the runs), in
+ * two buffers used in turn, so that a year of ids costs two copies of them rather than a
+ * new pair of arrays at every level. Empties `runs`, so that the runs can be collected.
+ */
 function mergeRuns(runs: IdRun[]): IdRun {
-  let level = runs.filter((run) => run.ids.length > 0);
-  if (level.length === 0) return { ids: new Float64Array(0), days: new Uint32Array(0) };
-  while (level.length > 1) {
-    const next: IdRun[] = [];
-    for (let i = 0; i < level.length; i += 2)
-      next.push(i + 1 < level.length ? merge(level[i]!, level[i + 1]!) : level[i]!);
-    level = next;
+  const total = runs.reduce((sum, run) => sum + run.ids.length, 0);
+  let ids = new Float64Array(total);
+  let days = new Uint32Array(total);
+  // Run k is [bounds[k], bounds[k + 1]).
+  let bounds = [0];
+  for (const run of runs) {
+    if (run.ids.length === 0) continue;
+    const at = bounds[bounds.length - 1]!;
+    ids.set(run.ids, at);
+    days.set(run.days, at);
+    bounds.push(at + run.ids.length);
   }
-  return level[0]!;
-}
-
-function merge(a: IdRun, b: IdRun): IdRun {
-  const ids = new Float64Array(a.ids.length + b.ids.length);
-  const days = new Uint32Array(ids.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.ids.length && j < b.ids.length) {
-    if (a.ids[i]! <= b.ids[j]!) {
-      ids[k] = a.ids[i]!;
-      days[k++] = a.days[i++]!;
-    } else {
-      ids[k] = b.ids[j]!;
-      days[k++] = b.days[j++]!;
+  runs.length = 0;
+  let spareIds = new Float64Array(total);
+  let spareDays = new Uint32Array(total);
+  while (bounds.length > 2) {
+    const next = [0];
+    const count = bounds.length - 1;
+    for (let k = 0; k < count; k += 2) {
+      const end = k + 2 <= count ? bounds[k + 2]! : bounds[k + 1]!;
+      mergeInto(ids, days, bounds[k]!, bounds[k + 1]!, end, spareIds, spareDays);
+      next.push(end);
     }
-  }
-  for (; i < a.ids.length; i++, k++) {
-    ids[k] = a.ids[i]!;
-    days[k] = a.days[i]!;
-  }
-  for (; j < b.ids.length; j++, k++) {
-    ids[k] = b.ids[j]!;
-    days[k] = b.days[j]!;
+    [ids, spareIds] = [spareIds, ids];
+    [days, spareDays] = [spareDays, days];
+    bounds = next;
   }
   return { ids, days };
+}
+
+/** Merges the sorted ranges [start, middle) and [middle, end) of ids and days into the same range of the outputs. */
+function mergeInto(
+  ids: Float64Array,
+  days: Uint32Array,
+  start: number,
+  middle: number,
+  end: number,
+  outIds: Float64Array,
+  outDays: Uint32Array,
+): void {
+  let i = start;
+  let j = middle;
+  let k = start;
+  while (i < middle && j < end) {
+    // Ties from the earlier run first.
+    if (ids[i]! <= ids[j]!) {
+      outIds[k] = ids[i]!;
+      outDays[k++] = days[i++]!;
+    } else {
+      outIds[k] = ids[j]!;
+      outDays[k++] = days[j++]!;
+    }
+  }
+  for (; i < middle; i++, k++) {
+    outIds[k] = ids[i]!;
+    outDays[k] = days[i]!;
+  }
+  for (; j < end; j++, k++) {
+    outIds[k] = ids[j]!;
+    outDays[k] = days[j]!;
+  }
 }
 
 interface Occurrence {
