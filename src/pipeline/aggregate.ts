@@ -380,9 +380,10 @@ interface MembershipLog {
 }
 
 interface ProgramEntry {
-  reports: number[];
-  /** Three string ids per report: GOOS, GOARCH, GoVersion. */
-  dims: number[];
+  /** The first `count` are the reports; dims holds three string ids per report: GOOS, GOARCH, GoVersion. */
+  reports: Uint32Array;
+  dims: Uint32Array;
+  count: number;
   lastLine: number;
 }
 
@@ -557,7 +558,7 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
 function programSlot(day: DayBuilder, program: string): ProgramSlot {
   let entry = day.programs.get(program);
   if (!entry) {
-    entry = { reports: [], dims: [], lastLine: -1 };
+    entry = { reports: new Uint32Array(256), dims: new Uint32Array(3 * 256), count: 0, lastLine: -1 };
     day.programs.set(program, entry);
   }
   const plan = day.plan.programs.get(program);
@@ -594,12 +595,15 @@ function addProgramEntry(
   // A second entry for the same program on the same line adds nothing: the first one wins.
   if (program.lastLine === line) return;
   program.lastLine = line;
-  program.reports.push(index);
-  program.dims.push(
-    dayString(day, entry.goosId, entry.GOOS),
-    dayString(day, entry.goarchId, entry.GOARCH),
-    dayString(day, entry.goVersionId, entry.GoVersion),
-  );
+  const at = program.count++;
+  if (at === program.reports.length) {
+    program.reports = grown(program.reports, 2 * at);
+    program.dims = grown(program.dims, 6 * at);
+  }
+  program.reports[at] = index;
+  program.dims[3 * at] = dayString(day, entry.goosId, entry.GOOS);
+  program.dims[3 * at + 1] = dayString(day, entry.goarchId, entry.GOARCH);
+  program.dims[3 * at + 2] = dayString(day, entry.goVersionId, entry.GoVersion);
 }
 
 /** The aggregate's id of a GOOS, GOARCH or GoVersion value, whose id in day.names is `nameId`. */
@@ -654,14 +658,16 @@ function record(day: DayBuilder, entry: Entry, index: number, line: number, valu
 }
 
 function growLog(log: MembershipLog): void {
-  const grow = <T extends Uint32Array | Float64Array>(array: T, Type: { new (length: number): T }): T => {
-    const larger = new Type(array.length * 2);
-    larger.set(array);
-    return larger;
-  };
-  log.entries = grow(log.entries, Uint32Array);
-  log.reports = grow(log.reports, Uint32Array);
-  log.values = grow(log.values, Float64Array);
+  log.entries = grown(log.entries, 2 * log.entries.length);
+  log.reports = grown(log.reports, 2 * log.reports.length);
+  log.values = grown(log.values, 2 * log.values.length);
+}
+
+/** A copy of `array` in a new one of `length` elements. */
+function grown<T extends Uint32Array | Float64Array>(array: T, length: number): T {
+  const larger = new (array.constructor as { new (length: number): T })(length);
+  larger.set(array);
+  return larger;
 }
 
 /**
@@ -692,15 +698,16 @@ export function finishDay(day: DayBuilder): DayAggregate {
   const keep = day.lines > day.xs.length ? firstPerReport(day.xs.length) : undefined;
   const programs: DayProgram[] = [];
   for (const [program, entry] of day.programs) {
-    const kept = keep ? keep(entry.reports) : undefined;
+    const reports = entry.reports.subarray(0, entry.count);
+    const kept = keep ? keep(reports) : undefined;
     const dim = (offset: number) => {
-      const ids = new Uint32Array(kept ? kept.length : entry.reports.length);
+      const ids = new Uint32Array(kept ? kept.length : entry.count);
       for (let i = 0; i < ids.length; i++) ids[i] = entry.dims[3 * (kept ? kept[i]! : i) + offset]!;
       return ids;
     };
     programs.push({
       program,
-      reports: select(entry.reports, kept, Uint32Array),
+      reports: pick(reports, kept),
       goos: dim(0),
       goarch: dim(1),
       goVersion: dim(2),
@@ -732,14 +739,26 @@ export function finishDay(day: DayBuilder): DayAggregate {
   };
 }
 
-/** Returns a function giving the positions of the first occurrence of each report in a list. */
-function firstPerReport(reportCount: number): (reports: ArrayLike<number>) => number[] {
+/**
+ * Returns a function giving the positions of the first occurrence of each report in a
+ * list, or undefined when the list names each report once (most lists, even on a day
+ * with repeated ids: only the lists those reports are in hold them twice).
+ */
+function firstPerReport(reportCount: number): (reports: ArrayLike<number>) => number[] | undefined {
   const seenIn = new Int32Array(reportCount).fill(-1);
   let list = 0;
   return (reports) => {
     list++;
-    const kept: number[] = [];
-    for (let position = 0; position < reports.length; position++) {
+    let position = 0;
+    for (; position < reports.length; position++) {
+      const report = reports[position]!;
+      if (seenIn[report] === list) break;
+      seenIn[report] = list;
+    }
+    if (position === reports.length) return undefined;
+    // A repeat at `position`: keep what came before it, then go on keeping first occurrences.
+    const kept = Array.from({ length: position }, (_, i) => i);
+    for (position++; position < reports.length; position++) {
       const report = reports[position]!;
       if (seenIn[report] === list) continue;
       seenIn[report] = list;
@@ -755,17 +774,6 @@ function pick<T extends Uint32Array | Float64Array>(values: T, positions: number
   const picked = new (values.constructor as { new (length: number): T })(positions.length);
   positions.forEach((position, i) => (picked[i] = values[position]!));
   return picked;
-}
-
-function select<T extends Uint32Array | Float64Array>(
-  values: number[],
-  positions: number[] | undefined,
-  Type: { new (length: number): T; from(values: number[]): T },
-): T {
-  if (!positions) return Type.from(values);
-  const selected = new Type(positions.length);
-  positions.forEach((position, i) => (selected[i] = values[position]!));
-  return selected;
 }
 
 // ---------------------------------------------------------------------------

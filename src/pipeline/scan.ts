@@ -121,6 +121,7 @@ export class ReportScanner {
   /** Per string id, the last counter map it was a key of: finds a repeated key. */
   private keyStamp: Int32Array<ArrayBuffer> = new Int32Array(64);
   private map = 0;
+  private readonly codes: number[] = [];
   /** The id of the last string read on this line, or LINE_START. */
   private previousId = LINE_START;
 
@@ -357,10 +358,18 @@ export class ReportScanner {
       if (pos === exponent) return false;
     }
     if (pos < this.end && !endsNumber(bytes[pos] ?? 0)) return false;
-    const x = exactDecimal(bytes, start, pos) ?? Number(latin1(bytes.subarray(start, pos)));
+    const x = exactDecimal(bytes, start, pos) ?? Number(this.numberText(start, pos));
     this.pos = pos;
     this.report.X = x;
     return x > 0 && x <= 1 && Number.isFinite(x);
+  }
+
+  /** The text of the ASCII bytes [start, end), built from a reused list of char codes. */
+  private numberText(start: number, end: number): string {
+    const codes = this.codes;
+    codes.length = end - start;
+    for (let i = start; i < end; i++) codes[i - start] = this.bytes[i]!;
+    return String.fromCharCode.apply(null, codes);
   }
 
   /** Week (or LastWeek, which may also be "" or null): a YYYY-MM-DD calendar date. */
