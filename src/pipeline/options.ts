@@ -41,7 +41,8 @@ export const USAGE = `Usage: npm run data -- [options]
   --cache <dir>           download and aggregate cache (default ${DEFAULTS.cache})
   --out <dir>             output directory read by the site (default ${DEFAULTS.out})
   --strict                fail on any rejected line or unreadable day
-  --workers <n>           aggregation threads (default: 2 on multi-core machines, else 0)
+  --workers <n>           aggregation threads (default: 2 on multi-core machines, else 0),
+                          started once more than 4 days need aggregating
   --progress bar|lines|none
   -h, --help`;
 
