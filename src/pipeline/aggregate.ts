@@ -445,13 +445,27 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
     programSlots: [],
     charts: plan.charts.map(() => ({ buckets: new Map(), fieldEntries: new Map(), stacks: new Map() })),
     entries: [],
-    log: {
-      entries: new Uint32Array(1024),
-      reports: new Uint32Array(1024),
-      values: new Float64Array(1024),
-      length: 0,
-    },
+    log: spareLogs.pop() ?? emptyLog(),
   };
+}
+
+function emptyLog(): MembershipLog {
+  return {
+    entries: new Uint32Array(1024),
+    reports: new Uint32Array(1024),
+    values: new Float64Array(1024),
+    length: 0,
+  };
+}
+
+/**
+ * Hands a finished day's log to the next day created in this thread (processDay does,
+ * once the day is serialised). The builder must not be used after.
+ */
+export function recycleDay(day: DayBuilder): void {
+  day.log.length = 0;
+  spareLogs.push(day.log);
+  day.log = emptyLog();
 }
 
 /**
@@ -656,6 +670,13 @@ function record(day: DayBuilder, entry: Entry, index: number, line: number, valu
   log.reports[log.length] = index;
   log.values[log.length++] = value;
 }
+
+/**
+ * Logs of finished days, for the next days to reuse: a day's log is about a megabyte,
+ * and allocating one per day would leave the C allocator holding freed ones (measured:
+ * more peak memory with worker threads).
+ */
+const spareLogs: MembershipLog[] = [];
 
 function growLog(log: MembershipLog): void {
   log.entries = grown(log.entries, 2 * log.entries.length);

@@ -6,6 +6,7 @@ import {
   addReport,
   createDayAggregate,
   finishDay,
+  recycleDay,
   serializeDay,
   type AggregationPlan,
 } from "./aggregate.ts";
@@ -100,6 +101,7 @@ export function processDay(
     };
   }
   const aggregate = finishDay(day);
+  recycleDay(day);
   status.reports = aggregate.xs.length;
   return {
     status,
