@@ -56,6 +56,19 @@ describe("atomicWrite", () => {
   });
 });
 
+describe("openCache: computed entries", () => {
+  it("puts every payload on an 8-byte boundary of the file read back, so its typed arrays need no copy", async () => {
+    const cache = await openCache(dir);
+    for (const length of [0, 1, 7, 8, 9, 300_000]) {
+      const payload = new Uint8Array(length).fill(7);
+      await cache.writeEntry("aggregates", "a".repeat(64), payload);
+      const read = await cache.readEntry("aggregates", "a".repeat(64));
+      expect(read).toEqual(payload);
+      expect(read!.byteOffset % 8, `payload of ${length} bytes`).toBe(0);
+    }
+  });
+});
+
 describe("openCache: raw downloads", () => {
   it("round-trips a day's bytes and metadata", async () => {
     const cache = await openCache(dir);

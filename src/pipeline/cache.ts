@@ -20,6 +20,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
+import { alignedLine } from "./framed.ts";
 
 export interface RawMeta {
   url: string;
@@ -201,7 +202,8 @@ export async function openCache(dir: string): Promise<Cache> {
         checksum = crc32(part, checksum);
         length += part.byteLength;
       }
-      const header = new TextEncoder().encode(JSON.stringify({ crc32: checksum, length }) + "\n");
+      // Padded so that the payload starts on an 8-byte boundary of the file read back.
+      const header = alignedLine(JSON.stringify({ crc32: checksum, length }));
       await atomicWrite(path, [header, ...parts]);
     },
   };

@@ -26,3 +26,17 @@ export function unframe<Header>(bytes: Uint8Array, what: string): { header: Head
   const header = JSON.parse(new TextDecoder().decode(data.subarray(4, 4 + length))) as Header;
   return { header, body: data.subarray(Math.min(data.byteLength, Math.ceil((4 + length) / 8) * 8)) };
 }
+
+/**
+ * `text` as a line, padded with spaces before its newline to a multiple of 8 bytes: put
+ * before a framed entry, it keeps the entry's typed arrays 8-byte aligned, so that they are
+ * read back as views rather than copied (unframe copies a misaligned entry).
+ */
+export function alignedLine(text: string): Uint8Array {
+  const bytes = new TextEncoder().encode(text);
+  const length = Math.ceil((bytes.length + 1) / 8) * 8;
+  const line = new Uint8Array(length).fill(0x20, bytes.length, length - 1);
+  line.set(bytes);
+  line[length - 1] = 0x0a;
+  return line;
+}

@@ -32,6 +32,7 @@ import {
   type SeriesSource,
   type SeriesState,
 } from "./series.ts";
+import { alignedLine } from "./framed.ts";
 import { deserializeSeriesState, serializeSeriesState } from "./series-state.ts";
 import { contributionsOf, deserializeSummary } from "./summary.ts";
 import {
@@ -431,7 +432,7 @@ async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: 
 // It commits the day: it is written after the aggregate, and a day without one is
 // aggregated again.
 function encodeSummaryEntry(status: DayStatus, summary: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode(JSON.stringify(status) + "\n");
+  const head = alignedLine(JSON.stringify(status));
   const entry = new Uint8Array(head.length + summary.length);
   entry.set(head);
   entry.set(summary, head.length);
@@ -459,7 +460,7 @@ interface RunState {
 const stateDayId = (date: string, key: string) => `${date}\n${key}`;
 
 function encodeRunState(series: SeriesState, statuses: Map<string, DayStatus>): Uint8Array[] {
-  return [new TextEncoder().encode(JSON.stringify([...statuses]) + "\n"), serializeSeriesState(series)];
+  return [alignedLine(JSON.stringify([...statuses])), ...serializeSeriesState(series)];
 }
 
 function decodeRunState(bytes: Uint8Array | undefined): RunState | undefined {

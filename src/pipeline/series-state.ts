@@ -16,7 +16,8 @@ type Header = Omit<SeriesState, "rows" | "ids" | "idDays"> & {
   reports: number;
 };
 
-export function serializeSeriesState(state: SeriesState): Uint8Array {
+/** The entry as parts, to be written one after the other (cache writeEntry takes parts). */
+export function serializeSeriesState(state: SeriesState): Uint8Array[] {
   const width = state.rows[0]?.length ?? 0;
   if (state.rows.some((row) => row.length !== width))
     throw new Error("series state: rows of different widths");
@@ -28,13 +29,15 @@ export function serializeSeriesState(state: SeriesState): Uint8Array {
     reports: ids.length,
     ...rest,
   };
-  const floats = rows.length * width + ids.length;
-  const { bytes, body } = frame(header, 8 * floats + 4 * idDays.length);
-  const out = new Float64Array(body.buffer, body.byteOffset, floats);
+  const { bytes, body } = frame(header, 8 * rows.length * width);
+  const out = new Float64Array(body.buffer, body.byteOffset, rows.length * width);
   rows.forEach((row, i) => out.set(row, i * width));
-  out.set(ids, rows.length * width);
-  new Uint32Array(body.buffer, body.byteOffset + 8 * floats, idDays.length).set(idDays);
-  return bytes;
+  // The ids and their days follow as they are, without a copy: they are most of the state.
+  return [
+    bytes,
+    new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength),
+    new Uint8Array(idDays.buffer, idDays.byteOffset, idDays.byteLength),
+  ];
 }
 
 /** The inverse of serializeSeriesState. Throws on another format or byte order, or a size mismatch. */
