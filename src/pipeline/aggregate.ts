@@ -417,6 +417,8 @@ export interface DayBuilder {
   lines: number;
   xs: number[];
   reportOf: Map<number, number>;
+  /** Reports whose X came back on a later line (each time it did). */
+  repeated: number[];
   /** GOOS, GOARCH and GoVersion values, as the aggregate stores them; and by name id. */
   strings: string[];
   stringIds: Map<string, number>;
@@ -438,6 +440,7 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
     lines: 0,
     xs: [],
     reportOf: new Map(),
+    repeated: [],
     strings: [],
     stringIds: new Map(),
     stringOfName: [],
@@ -519,7 +522,7 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
     index = day.xs.length;
     day.xs.push(report.X);
     day.reportOf.set(report.X, index);
-  }
+  } else day.repeated.push(index);
   for (let e = 0; e < report.entryCount; e++) {
     const entry = report.entries[e]!;
     const slot = (day.programSlots[entry.programId] ??= programSlot(day, entry.Program));
@@ -735,9 +738,10 @@ export function finishDay(day: DayBuilder): DayAggregate {
     });
   }
   const lists = entryLists(day);
+  const mayRepeat = entriesWithRepeats(day);
   const listOf = (entry: Entry) => {
     const { reports, values } = lists[entry.id]!;
-    const kept = keep ? keep(reports) : undefined;
+    const kept = keep && mayRepeat[entry.id] === 1 ? keep(reports) : undefined;
     return { reports: pick(reports, kept), values: entry.withValues ? pick(values, kept) : null };
   };
   const charts = day.charts.map((chart) => ({
@@ -758,6 +762,20 @@ export function finishDay(day: DayBuilder): DayAggregate {
     programs,
     charts,
   };
+}
+
+/**
+ * Per entry, 1 when a report that came back on a later line is in it: only those lists
+ * can name a report twice. One pass over the log, rather than checking every list.
+ */
+function entriesWithRepeats(day: DayBuilder): Uint8Array {
+  const marked = new Uint8Array(day.entries.length);
+  if (day.repeated.length === 0) return marked;
+  const repeated = new Uint8Array(day.xs.length);
+  for (const index of day.repeated) repeated[index] = 1;
+  const { log } = day;
+  for (let r = 0; r < log.length; r++) if (repeated[log.reports[r]!] === 1) marked[log.entries[r]!] = 1;
+  return marked;
 }
 
 /**
