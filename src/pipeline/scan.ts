@@ -122,6 +122,8 @@ export class ReportScanner {
   private keyStamp: Int32Array<ArrayBuffer> = new Int32Array(64);
   private map = 0;
   private readonly codes: number[] = [];
+  /** By program name id, then counter name id: whether the upload config allows it (see allowed). */
+  private readonly countersAllowed: (number[] | undefined)[] = [];
   /** The id of the last string read on this line, or LINE_START. */
   private previousId = LINE_START;
 
@@ -397,8 +399,17 @@ export class ReportScanner {
       const entry = report.entries[e]!;
       const rates = config.program(entry.Program);
       if (rates === undefined) return false;
-      for (let c = 0; c < entry.counterCount; c++)
-        if (typeof rates.counterRate(entry.counterNames[c]!) !== "number") return false;
+      // Per counter name id: 1 if the config has it for this program, 0 if not (asked once a day).
+      const known = (this.countersAllowed[entry.programId] ??= []);
+      for (let c = 0; c < entry.counterCount; c++) {
+        const id = entry.counterIds[c]!;
+        let allowed = known[id];
+        if (allowed === undefined) {
+          allowed = typeof rates.counterRate(entry.counterNames[c]!) === "number" ? 1 : 0;
+          known[id] = allowed;
+        }
+        if (allowed === 0) return false;
+      }
       for (let s = 0; s < entry.stackCount; s++)
         if (typeof rates.stackRate(entry.stackNames[s]!) !== "number") return false;
     }
