@@ -16,9 +16,9 @@
 // Paths are built only from validated dates and hex keys, so no string taken
 // from data can make the cache read or write outside its directory.
 
-import { createHash, randomUUID } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { alignedLine } from "./framed.ts";
@@ -87,36 +87,26 @@ export async function atomicWrite(
   path: string,
   data: Uint8Array | string | readonly Uint8Array[],
 ): Promise<void> {
-  // randomUUID draws from a buffered pool of random bytes: far cheaper than randomBytes per write.
-  const temp = `${path}${TEMP_MARKER}${process.pid}-${randomUUID().slice(-12)}`;
-  // Synchronous, as the reads are: small local files, where a promise-based write costs
-  // four thread-pool round trips (open, write, close, rename) for microseconds of work.
+  const temp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString("hex")}`;
   try {
-    let file: number;
-    try {
-      file = openSync(temp, "wx");
-    } catch (error) {
+    const file = await open(temp, "wx").catch(async (error: NodeJS.ErrnoException) => {
       // The directory is made by openCache; it is made again only if it went away.
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      mkdirSync(dirname(path), { recursive: true });
-      file = openSync(temp, "wx");
-    }
+      if (error.code !== "ENOENT") throw error;
+      await mkdir(dirname(path), { recursive: true });
+      return open(temp, "wx");
+    });
     try {
-      for (const part of typeof data === "string" || !Array.isArray(data) ? [data] : data)
-        writeFullySync(file, typeof part === "string" ? Buffer.from(part) : part);
+      // writeFile on a handle writes from the current position, and all of it.
+      if (Array.isArray(data)) for (const part of data as readonly Uint8Array[]) await file.writeFile(part);
+      else await file.writeFile(data as Uint8Array | string);
     } finally {
-      closeSync(file);
+      await file.close();
     }
-    renameSync(temp, path);
+    await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
-}
-
-function writeFullySync(file: number, bytes: Uint8Array): void {
-  for (let written = 0; written < bytes.byteLength;)
-    written += writeSync(file, bytes, written, bytes.byteLength - written);
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
