@@ -16,7 +16,7 @@
 // Paths are built only from validated dates and hex keys, so no string taken
 // from data can make the cache read or write outside its directory.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -87,7 +87,8 @@ export async function atomicWrite(
   path: string,
   data: Uint8Array | string | readonly Uint8Array[],
 ): Promise<void> {
-  const temp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString("hex")}`;
+  // randomUUID draws from a buffered pool of random bytes: far cheaper than randomBytes per write.
+  const temp = `${path}${TEMP_MARKER}${process.pid}-${randomUUID().slice(-12)}`;
   try {
     const file = await open(temp, "wx").catch(async (error: NodeJS.ErrnoException) => {
       // The directory is made by openCache; it is made again only if it went away.
