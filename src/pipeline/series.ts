@@ -479,72 +479,51 @@ interface IdRun {
 }
 
 /**
- * Merges runs sorted by id into one, pairwise (a bottom-up merge sort over the runs), in
- * two buffers used in turn, so that a year of ids costs two copies of them rather than a
- * new pair of arrays at every level. Empties `runs`, so that the runs can be collected.
+ * Merges runs sorted by id into one (equal ids in the order of their runs), straight into
+ * the result: a k-way merge over a binary heap of the runs' heads, so that merging a year
+ * of ids needs no buffer beside the runs and the result. Empties `runs`.
  */
 function mergeRuns(runs: IdRun[]): IdRun {
-  const total = runs.reduce((sum, run) => sum + run.ids.length, 0);
-  let ids = new Float64Array(total);
-  let days = new Uint32Array(total);
-  // Run k is [bounds[k], bounds[k + 1]).
-  let bounds = [0];
-  for (const run of runs) {
-    if (run.ids.length === 0) continue;
-    const at = bounds[bounds.length - 1]!;
-    ids.set(run.ids, at);
-    days.set(run.days, at);
-    bounds.push(at + run.ids.length);
-  }
+  const live = runs.filter((run) => run.ids.length > 0);
   runs.length = 0;
-  let spareIds = new Float64Array(total);
-  let spareDays = new Uint32Array(total);
-  while (bounds.length > 2) {
-    const next = [0];
-    const count = bounds.length - 1;
-    for (let k = 0; k < count; k += 2) {
-      const end = k + 2 <= count ? bounds[k + 2]! : bounds[k + 1]!;
-      mergeInto(ids, days, bounds[k]!, bounds[k + 1]!, end, spareIds, spareDays);
-      next.push(end);
+  const total = live.reduce((sum, run) => sum + run.ids.length, 0);
+  const ids = new Float64Array(total);
+  const days = new Uint32Array(total);
+  if (live.length === 1) {
+    ids.set(live[0]!.ids);
+    days.set(live[0]!.days);
+    return { ids, days };
+  }
+  // heap[0 … size) holds run numbers, least head first; ties go to the earlier run.
+  const at = new Uint32Array(live.length);
+  const heap = Int32Array.from(live.keys());
+  let size = live.length;
+  const before = (a: number, b: number) => {
+    const x = live[a]!.ids[at[a]!]!;
+    const y = live[b]!.ids[at[b]!]!;
+    return x < y || (x === y && a < b);
+  };
+  const siftDown = (i: number) => {
+    for (;;) {
+      let least = i;
+      const left = 2 * i + 1;
+      if (left < size && before(heap[left]!, heap[least]!)) least = left;
+      if (left + 1 < size && before(heap[left + 1]!, heap[least]!)) least = left + 1;
+      if (least === i) return;
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+      i = least;
     }
-    [ids, spareIds] = [spareIds, ids];
-    [days, spareDays] = [spareDays, days];
-    bounds = next;
+  };
+  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i);
+  for (let k = 0; k < total; k++) {
+    const r = heap[0]!;
+    const run = live[r]!;
+    ids[k] = run.ids[at[r]!]!;
+    days[k] = run.days[at[r]!]!;
+    if (++at[r]! === run.ids.length) heap[0] = heap[--size]!;
+    siftDown(0);
   }
   return { ids, days };
-}
-
-/** Merges the sorted ranges [start, middle) and [middle, end) of ids and days into the same range of the outputs. */
-function mergeInto(
-  ids: Float64Array,
-  days: Uint32Array,
-  start: number,
-  middle: number,
-  end: number,
-  outIds: Float64Array,
-  outDays: Uint32Array,
-): void {
-  let i = start;
-  let j = middle;
-  let k = start;
-  while (i < middle && j < end) {
-    // Ties from the earlier run first.
-    if (ids[i]! <= ids[j]!) {
-      outIds[k] = ids[i]!;
-      outDays[k++] = days[i++]!;
-    } else {
-      outIds[k] = ids[j]!;
-      outDays[k++] = days[j++]!;
-    }
-  }
-  for (; i < middle; i++, k++) {
-    outIds[k] = ids[i]!;
-    outDays[k] = days[i]!;
-  }
-  for (; j < end; j++, k++) {
-    outIds[k] = ids[j]!;
-    outDays[k] = days[j]!;
-  }
 }
 
 interface Occurrence {
