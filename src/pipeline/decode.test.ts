@@ -9,6 +9,7 @@ import {
   type DecodeOptions,
   type DecodeSummary,
 } from "./decode.ts";
+import { concat } from "../../test/helpers/bytes.ts";
 
 const options: DecodeOptions = { file: "2024-06-01.json", ...DEFAULT_LIMITS };
 
@@ -30,16 +31,6 @@ function decodeError(bytes: Uint8Array, overrides: Partial<DecodeOptions> = {}):
     throw error;
   }
   throw new Error("expected a DecodeError");
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }
 
 /** A zip written by fflate's streaming Zip, which uses data descriptors like streaming zip tools. */

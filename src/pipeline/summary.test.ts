@@ -30,6 +30,7 @@ import {
   summarizeDay,
 } from "./summary.ts";
 import type { Report, UploadConfig } from "./types.ts";
+import { concat } from "../../test/helpers/bytes.ts";
 
 const CHARTS = `
 title: Editors
@@ -283,12 +284,12 @@ describe("series from the previous run's state", () => {
           for (const day of next.values()) keys.set(keyOf(day), day);
           const after = sourceOf(plan, next, keys);
           const fresh = sourceOf(plan, next, keys);
-          const restored = deserializeSeriesState(concat(serializeSeriesState(state)));
+          const restored = deserializeSeriesState(concat(...serializeSeriesState(state)));
           const incremental = await computeSeriesState(after.source, nextDates, plan, restored);
           const expected = await computeSeries(fresh.source, nextDates, plan);
           expect(incremental.result).toEqual(expected);
           // And the state it leaves carries on: a rerun from it gives the same again.
-          const again = deserializeSeriesState(concat(serializeSeriesState(incremental.state)));
+          const again = deserializeSeriesState(concat(...serializeSeriesState(incremental.state)));
           expect((await computeSeriesState(after.source, nextDates, plan, again)).result).toEqual(expected);
         },
       ),
@@ -315,14 +316,3 @@ describe("series from the previous run's state", () => {
     expect(result.reports).toBe(61 + 1);
   });
 });
-
-/** Parts written one after the other, as the cache writes them. */
-function concat(parts: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.byteLength;
-  }
-  return bytes;
-}
