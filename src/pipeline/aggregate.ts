@@ -473,8 +473,9 @@ export function recycleDay(day: DayBuilder): void {
 
 /**
  * Adds one validated report (the next line of the day). Counts presence: a counter or
- * stack key present with value 0 still puts the report in its bucket. Counters and stacks
- * no chart asks for cost one Map lookup.
+ * stack key present with value 0 still puts the report in its bucket. What a program,
+ * value or counter name counts in is looked up once a day (by its id in day.names), not
+ * once a line.
  */
 export function addReport(day: DayBuilder, report: Report): void {
   addFlatReport(day, flatten(report, day.names, scratch));
@@ -675,9 +676,9 @@ function record(day: DayBuilder, entry: Entry, index: number, line: number, valu
 }
 
 /**
- * Logs of finished days, for the next days to reuse: a day's log is about a megabyte,
- * and allocating one per day would leave the C allocator holding freed ones (measured:
- * more peak memory with worker threads).
+ * Logs of finished days, for the next days to reuse: a day's log grows to about a
+ * megabyte, and reusing it saves growing a new one every day (no change in peak memory
+ * could be told from the run-to-run noise, BENCHMARKS.md).
  */
 const spareLogs: MembershipLog[] = [];
 

@@ -321,9 +321,9 @@ interface DayPool {
 }
 
 /**
- * Days aggregated in this thread before the workers are started. A worker costs about
- * 0.05 s to start and 15 MB before it aggregates anything: worth it for a cold run of
- * many days, not for the day or two a daily rebuild adds to its cache.
+ * Days aggregated in this thread before the workers are started. A worker costs its
+ * start-up and about 13 MB (measured) before it aggregates anything: worth it for a cold
+ * run of many days, not for the day or two a daily rebuild adds to its cache.
  */
 const DAYS_BEFORE_WORKERS = 4;
 
