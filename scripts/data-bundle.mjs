@@ -38,7 +38,7 @@ export const PIPELINE_CODE_FILES = [
   "types.ts",
 ];
 
-export const SERIES_CODE_FILES = ["series.ts", "series-state.ts", "stats.ts"];
+export const SERIES_CODE_FILES = ["series.ts", "series-state.ts", "ids.ts", "stats.ts"];
 
 function sha256(text) {
   return createHash("sha256").update(text).digest("hex");

@@ -195,7 +195,7 @@ export const PIPELINE_CODE_FILES = [
   "uploadconfig.ts",
   "types.ts",
 ];
-export const SERIES_CODE_FILES = ["series.ts", "series-state.ts", "stats.ts"];
+export const SERIES_CODE_FILES = ["series.ts", "series-state.ts", "ids.ts", "stats.ts"];
 
 /** Set by the bundle (scripts/data-bundle.mjs), which has no sources beside it to read. */
 declare const COUNTERSIGHT_CODE_VERSIONS: { day: string; series: string } | undefined;

@@ -19,6 +19,7 @@
 
 import { ascending } from "d3-array";
 import type { AggregationPlan, DayAggregate, PlannedChart } from "./aggregate.ts";
+import { mergeIds, sortIds, type DayIds, type IdRun } from "./ids.ts";
 import { internString } from "./intern.ts";
 import { shareOf } from "./stats.ts";
 import type { Breakdown, ChartRow, Participation, StackRow, Window, WindowKind } from "./types.ts";
@@ -322,7 +323,7 @@ async function seriesOf(
 
   const allSum: Detail = previous ? detailOfState(state, previous) : emptyDetail(plan);
   const rows: DayRow[] = [];
-  const runs: IdRun[] = [];
+  const newIds: DayIds[] = [];
   const needed = present.filter((day, i) => fromPrevious[i]! < 0 || inRecent(day.day));
   const loaded = readAhead(needed, load);
   for (let i = 0; i < present.length; i++) {
@@ -337,8 +338,8 @@ async function seriesOf(
     rows.push(rowOf(state, summary));
     addDetail(state, allSum, summary, 1);
     addRecent(summary, day.day);
-    const ids = Float64Array.from(summary.xs).sort();
-    runs.push({ ids, days: new Uint32Array(ids.length).fill(i) });
+    // A copy: a view would keep the whole summary entry alive until the ids are sorted.
+    newIds.push({ ids: summary.xs.slice(), day: i });
   }
   if (previous) {
     // Days of the previous state that left the range (or whose content changed).
@@ -353,7 +354,6 @@ async function seriesOf(
       }
       addDetail(state, allSum, summary, -1);
     }
-    runs.push(idsOfState(previous, fromPrevious));
   }
 
   // Sums, then the repeated reports taken back out.
@@ -364,7 +364,9 @@ async function seriesOf(
   }
   allTally.breakdowns = allSum.breakdowns.map((counts) => counts && new Map(counts));
   allTally.stacks = allSum.stacks.map((stacks) => new Map([...stacks].map(([key, c]) => [key, { ...c }])));
-  const ids = mergeRuns(runs);
+  const sortedNew = sortIds(newIds);
+  newIds.length = 0;
+  const ids = previous ? mergeIds(idsOfState(previous, fromPrevious), sortedNew) : sortedNew;
   const contributions = await takeBackRepeats(state, source, present, ids, previous, fromPrevious);
 
   const daily = present.map((day, i) => ({ date: day.date, reports: rows[i]!.reports }));
@@ -473,59 +475,6 @@ function addDetail(
 // ---------------------------------------------------------------------------
 // Report ids, sorted with their days; the ones on several days.
 
-interface IdRun {
-  ids: Float64Array;
-  days: Uint32Array;
-}
-
-/**
- * Merges runs sorted by id into one (equal ids in the order of their runs), straight into
- * the result: a k-way merge over a binary heap of the runs' heads, so that merging a year
- * of ids needs no buffer beside the runs and the result. Empties `runs`.
- */
-function mergeRuns(runs: IdRun[]): IdRun {
-  const live = runs.filter((run) => run.ids.length > 0);
-  runs.length = 0;
-  const total = live.reduce((sum, run) => sum + run.ids.length, 0);
-  const ids = new Float64Array(total);
-  const days = new Uint32Array(total);
-  if (live.length === 1) {
-    ids.set(live[0]!.ids);
-    days.set(live[0]!.days);
-    return { ids, days };
-  }
-  // heap[0 … size) holds run numbers, least head first; ties go to the earlier run.
-  const at = new Uint32Array(live.length);
-  const heap = Int32Array.from(live.keys());
-  let size = live.length;
-  const before = (a: number, b: number) => {
-    const x = live[a]!.ids[at[a]!]!;
-    const y = live[b]!.ids[at[b]!]!;
-    return x < y || (x === y && a < b);
-  };
-  const siftDown = (i: number) => {
-    for (;;) {
-      let least = i;
-      const left = 2 * i + 1;
-      if (left < size && before(heap[left]!, heap[least]!)) least = left;
-      if (left + 1 < size && before(heap[left + 1]!, heap[least]!)) least = left + 1;
-      if (least === i) return;
-      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-      i = least;
-    }
-  };
-  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i);
-  for (let k = 0; k < total; k++) {
-    const r = heap[0]!;
-    const run = live[r]!;
-    ids[k] = run.ids[at[r]!]!;
-    days[k] = run.days[at[r]!]!;
-    if (++at[r]! === run.ids.length) heap[0] = heap[--size]!;
-    siftDown(0);
-  }
-  return { ids, days };
-}
-
 interface Occurrence {
   day: number;
   contribution: Contribution;
@@ -591,6 +540,12 @@ async function takeBackRepeats(
       knownOn(i).set(x, contribution);
     }
   }
+  // Per present day: the windows that contain it. A window counted a report more than
+  // once if and only if it holds one of its days and the next (windows are spans of days).
+  const containing = present.map((day) =>
+    state.tallies.filter((t) => t.startDay <= day.day && day.day <= t.endDay),
+  );
+  const done = new Set<Tally>();
   const used: SeriesState["contributions"] = [];
   for (const { x, days } of repeats) {
     const occurrences: Occurrence[] = days.map((i) => {
@@ -598,7 +553,15 @@ async function takeBackRepeats(
       used.push([i, x, contribution]);
       return { day: present[i]!.day, contribution };
     });
-    for (const tally of state.tallies) takeBack(state, tally, x, occurrences);
+    done.clear();
+    for (let k = 0; k + 1 < days.length; k++) {
+      const next = occurrences[k + 1]!.day;
+      for (const tally of containing[days[k]!]!) {
+        if (tally.endDay < next || done.has(tally)) continue;
+        done.add(tally);
+        takeBack(state, tally, x, occurrences);
+      }
+    }
   }
   return used;
 }
@@ -638,6 +601,8 @@ function idsOfState(previous: SeriesState, fromPrevious: readonly number[]): IdR
   fromPrevious.forEach((p, i) => {
     if (p >= 0) presentOf[p] = i;
   });
+  // The usual daily rebuild: the same first day, so every day keeps its index.
+  if (presentOf.every((i, p) => i === p)) return { ids: previous.ids, days: previous.idDays };
   let kept = 0;
   for (let k = 0; k < previous.idDays.length; k++) if (presentOf[previous.idDays[k]!]! >= 0) kept++;
   const ids = new Float64Array(kept);
@@ -840,6 +805,10 @@ interface Resolved {
 function resolve(state: State, x: number, occurrence: Occurrence): Resolved {
   if (occurrence.resolved) return occurrence.resolved;
   const { contribution } = occurrence;
+  // Per program: the breakdown values of its (first) entry.
+  const valuesOf = new Map<string, readonly string[]>();
+  for (const entry of contribution.programs)
+    if (!valuesOf.has(entry[0])) valuesOf.set(entry[0], entry.slice(1));
   const programs = contribution.programs.map(([program]) => {
     const rates = state.rates.get(program) ?? [];
     const slots = state.eligibilitySlots.get(program) ?? [];
@@ -847,11 +816,8 @@ function resolve(state: State, x: number, occurrence: Occurrence): Resolved {
   });
   const buckets = contribution.buckets.map(([c, bucket, value]) => {
     const chart = state.plan.charts[c]!;
-    const entry =
-      chart.type === "partition"
-        ? contribution.programs.find(([program]) => program === chart.program)
-        : undefined;
-    return { slot: bucketSlot(state, c, bucket), value, values: entry ? entry.slice(1) : null };
+    const values = chart.type === "partition" ? (valuesOf.get(chart.program) ?? null) : null;
+    return { slot: bucketSlot(state, c, bucket), value, values };
   });
   const stacks = contribution.stacks.map(([chart, key, value]) => ({ chart, key, value }));
   return (occurrence.resolved = { programs, buckets, stacks });
