@@ -191,6 +191,59 @@ describe("openCache: aggregates", () => {
   });
 });
 
+describe("openCache: useEntry", () => {
+  const key = sha256("some content");
+  const text = (payload: Uint8Array) => new TextDecoder().decode(payload);
+
+  it("gives use the payload readEntry gives, in a reused buffer of any later size", async () => {
+    const cache = await openCache(dir);
+    const entries = ["a long payload ".repeat(1000), "short", "", "medium ".repeat(50)];
+    for (const [i, payload] of entries.entries())
+      await cache.writeEntry("aggregates", sha256(`${i}`), bytes(payload));
+    const buffers = new Set<ArrayBufferLike>();
+    for (const [i, payload] of entries.entries()) {
+      const seen = cache.useEntry("aggregates", sha256(`${i}`), (entry) => {
+        buffers.add(entry.buffer);
+        // Typed-array views of a payload need it 8-byte aligned, as readEntry's is.
+        expect(entry.byteOffset % 8).toBe(0);
+        return text(entry);
+      });
+      expect(seen).toBe(payload);
+      expect(text((await cache.readEntry("aggregates", sha256(`${i}`)))!)).toBe(payload);
+    }
+    // The first (largest) read sized the buffer; the others reused it.
+    expect(buffers.size).toBe(1);
+    expect(cache.useEntry("aggregates", sha256("absent"), text)).toBeUndefined();
+  });
+
+  it("reports a damaged entry as absent and deletes it, without calling use", async () => {
+    const cache = await openCache(dir);
+    const path = join(dir, "aggregates", `${key}.bin`);
+    for (const corrupt of [
+      (file: Buffer) => file.subarray(0, file.length - 1),
+      (file: Buffer) => Buffer.concat([file, Buffer.from("x")]),
+      (file: Buffer) => Buffer.from(file.map((byte, i) => (i === file.length - 2 ? byte ^ 1 : byte))),
+    ]) {
+      await cache.writeEntry("aggregates", key, bytes("payload bytes"));
+      await writeFile(path, corrupt(await readFile(path)));
+      let called = false;
+      expect(cache.useEntry("aggregates", key, () => (called = true))).toBeUndefined();
+      expect(called).toBe(false);
+      expect(await readdir(join(dir, "aggregates"))).toEqual([]);
+    }
+  });
+
+  it("refuses to be called from its own callback, which would overwrite the payload in use", async () => {
+    const cache = await openCache(dir);
+    await cache.writeEntry("aggregates", key, bytes("payload bytes"));
+    expect(() => cache.useEntry("aggregates", key, () => cache.useEntry("aggregates", key, text))).toThrow(
+      /from its own callback/,
+    );
+    // And it is usable again afterwards.
+    expect(cache.useEntry("aggregates", key, text)).toBe("payload bytes");
+  });
+});
+
 describe("openCache: paths", () => {
   it("refuses dates and keys that are not plainly a date or a sha256", async () => {
     const cache = await openCache(dir);

@@ -17,7 +17,7 @@
 // from data can make the cache read or write outside its directory.
 
 import { createHash, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
@@ -49,6 +49,13 @@ export interface Cache {
   removeRaw(date: string): Promise<void>;
   /** A computed entry's payload, or undefined when absent or failing its check. */
   readEntry(kind: EntryKind, key: string): Promise<Uint8Array | undefined>;
+  /**
+   * `use` applied to an entry's payload, read into a buffer the cache reuses, or undefined
+   * when the entry is absent or fails its check. For entries wanted only for a moment (a
+   * day's aggregate, read back for a few of its reports): reading hundreds of them leaves
+   * no garbage. The payload is valid only during `use`, which must not call useEntry.
+   */
+  useEntry<T>(kind: EntryKind, key: string, use: (payload: Uint8Array) => T): T | undefined;
   /** Writes an entry; a payload given in parts is stored as their concatenation. */
   writeEntry(kind: EntryKind, key: string, payload: Uint8Array | readonly Uint8Array[]): Promise<void>;
 }
@@ -140,6 +147,10 @@ export async function openCache(dir: string): Promise<Cache> {
     return join(root, kind, `${key}.bin`);
   };
 
+  // useEntry's buffer: as large as the largest entry it has read.
+  let scratch: Uint8Array = new Uint8Array(0);
+  let scratchInUse = false;
+
   return {
     dir: root,
 
@@ -194,6 +205,25 @@ export async function openCache(dir: string): Promise<Cache> {
       return payload;
     },
 
+    useEntry(kind, key, use) {
+      if (scratchInUse) throw new Error("cache: useEntry called from its own callback");
+      const path = entryPath(kind, key);
+      const file = readInto(path, scratch);
+      if (file === undefined) return undefined;
+      scratch = file.buffer;
+      const payload = checkedPayload(file.bytes);
+      if (payload === undefined) {
+        rmSync(path, { force: true });
+        return undefined;
+      }
+      scratchInUse = true;
+      try {
+        return use(payload);
+      } finally {
+        scratchInUse = false;
+      }
+    },
+
     async writeEntry(kind, key, payload) {
       const path = entryPath(kind, key);
       // Parts are written one after the other, never copied into one buffer (a series state is megabytes).
@@ -224,6 +254,34 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
+  }
+}
+
+/**
+ * The file's bytes, read into `buffer` (or a larger one when it is too small), or undefined
+ * when there is no file. A file replaced meanwhile is read whole as it was: renames swap
+ * files, they do not change the one open here.
+ */
+function readInto(path: string, buffer: Uint8Array): { bytes: Uint8Array; buffer: Uint8Array } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > buffer.length) buffer = new Uint8Array(Math.max(size, 2 * buffer.length));
+    let length = 0;
+    while (length < size) {
+      const read = readSync(fd, buffer, length, size - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    return { bytes: buffer.subarray(0, length), buffer };
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -526,11 +526,8 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
     await forEachLimit(plannedDays, concurrency, async (day) => {
       const useCached = async (key: string, bytes: number) => {
         let status = previous?.statuses.get(stateDayId(day.date, key));
-        if (!status) {
-          const cached = await cache.readEntry("summaries", key);
-          if (!cached) return false;
-          status = decodeSummaryEntry(cached).status;
-        }
+        status ??= cache.useEntry("summaries", key, (entry) => decodeSummaryEntry(entry).status);
+        if (!status) return false;
         statuses.set(day.date, { ...status, date: day.date, source: day.source });
         keys.set(day.date, key);
         bytesRead += bytes;
@@ -622,8 +619,9 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       return deserializeSummary((await aggregateAgain(date, key)).summary);
     },
     async contributions(date, key, xs) {
-      const entry = (await cache.readEntry("aggregates", key)) ?? (await aggregateAgain(date, key)).aggregate;
-      return contributionsOf(deserializeDay(entry), xs);
+      // Nearly every day's aggregate is read back for a few reports: into one reused buffer.
+      const found = cache.useEntry("aggregates", key, (entry) => contributionsOf(deserializeDay(entry), xs));
+      return found ?? contributionsOf(deserializeDay((await aggregateAgain(date, key)).aggregate), xs);
     },
   };
   const { result: series, state } = await computeSeriesState(source, dates, plan, previous?.series);
