@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { gzipSync, strToU8, Zip, ZipDeflate, zipSync } from "fflate";
+import { Gunzip, gzipSync, strToU8, Zip, ZipDeflate, zipSync } from "fflate";
 import {
   DEFAULT_LIMITS,
   DecodeError,
   decodeLines,
   detectFormat,
+  giveRoom,
   type DecodedLine,
   type DecodeOptions,
   type DecodeSummary,
@@ -87,6 +88,40 @@ describe("decodeLines", () => {
     const { lines, summary } = decodeAll(gzipSync(bigText, { level: 1 }));
     expect(lines).toEqual(bigExpected);
     expect(summary).toEqual({ lines: bigLines.length, decompressedBytes: bigText.length });
+  });
+
+  it("reads a gzip whose chunks inflate past the room given to each (1000:1)", () => {
+    const lines = Array.from({ length: 6000 }, (_, i) => `${" ".repeat(2000)}${i}`);
+    const { lines: read } = decodeAll(gzipSync(strToU8(lines.join("\n") + "\n")));
+    expect(read.map((line) => ("text" in line ? line.text : "too long"))).toEqual(lines);
+  });
+
+  it("reads gzips decoded in turns in one thread, which share the inflate room", () => {
+    const other = Array.from({ length: 20_000 }, (_, i) => `{"other":${i * 7}}`);
+    const first = decodeLines(gzipSync(bigText, { level: 1 }), options);
+    const second = decodeLines(gzipSync(strToU8(other.join("\n") + "\n"), { level: 9 }), options);
+    const read: [string[], string[]] = [[], []];
+    for (let done = 0; done < 2;) {
+      done = 0;
+      for (const [k, generator] of [first, second].entries()) {
+        const step = generator.next();
+        if (step.done) done++;
+        else read[k]!.push("text" in step.value ? step.value.text : "too long");
+      }
+    }
+    expect(read[0]).toEqual(bigLines);
+    expect(read[1]).toEqual(other);
+  });
+
+  it("hands fflate's gunzip room to inflate in, before and between pushes", () => {
+    // If an fflate upgrade moves the fields giveRoom relies on, decoding still works
+    // (the tests above) but every chunk allocates again: this says so.
+    const gunzip = new Gunzip(() => {});
+    expect(giveRoom(gunzip)).toBe(true);
+    const compressed = gzipSync(bigText);
+    gunzip.push(compressed.subarray(0, 1000));
+    expect(giveRoom(gunzip)).toBe(true);
+    gunzip.push(compressed.subarray(1000), true);
   });
 
   it("reads concatenated gzip members as one file", () => {
