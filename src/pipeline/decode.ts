@@ -104,17 +104,6 @@ export function giveRoom(gunzip: Gunzip): boolean {
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-/**
- * Frees a decompressed chunk's memory at once, when the chunk is all of its buffer (as
- * fflate hands them out). A day inflates to megabytes in chunks of up to 2 MB, which
- * otherwise wait for a garbage collection: 15-20 MB of them per thread between two.
- */
-function releaseChunk(chunk: Uint8Array): void {
-  const { buffer } = chunk;
-  if (!(buffer instanceof ArrayBuffer) || buffer.detached) return;
-  if (chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength) buffer.transfer(0);
-}
-
 /** The format of a day file, from its first bytes. */
 export function detectFormat(bytes: Uint8Array): DayFileFormat {
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return "gzip";
@@ -269,9 +258,6 @@ export function* decodeLineBytes(
       if (decoded !== undefined) yield decoded;
       start = newline + 1;
     }
-    // Its lines are done with (the line handed out last is valid until the next is asked
-    // for) and its tail is copied: free a chunk fflate made now rather than at a collection.
-    if (format !== "plain") releaseChunk(chunk);
   }
   if (carryLength > 0 || skipping) {
     const decoded = finishLine(EMPTY, 0, 0);
