@@ -424,14 +424,13 @@ function createThreadPool(size: number, data: DayWorkerData): DayPool {
  * buffers it was done with (file, aggregate, summary: some 400 KB a day) waited for the
  * collections that external memory alone triggers: 50-60 MB of them, with two workers.
  *
- * Only with workers: freeing a buffer this way detaches it, and the first detached buffer
- * makes V8 check for detachment on every typed-array access of the thread from then on.
- * With workers the main thread has detached the files it handed them anyway; without, it
- * would slow the thread's own aggregation (by 5-8%, measured).
+ * For a thread that does not aggregate: freeing a buffer this way detaches it, and the
+ * first detached buffer makes V8 check for detachment on every typed-array access of the
+ * thread from then on (5-8% of a one-core run's aggregation, measured).
  */
-function release(bytes: Uint8Array, withWorkers: boolean): void {
+function release(bytes: Uint8Array): void {
   const { buffer } = bytes;
-  if (!withWorkers || !(buffer instanceof ArrayBuffer) || buffer.detached) return;
+  if (!(buffer instanceof ArrayBuffer) || buffer.detached) return;
   if (bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) buffer.transfer(0);
 }
 
@@ -548,6 +547,11 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const poolData: DayWorkerData = { charts, uploadConfig: config.restricted ? config.upload : null, limits };
   const workerCount = Math.min(options.workers, cpus().length);
   const pool = createDayPool(workerCount, poolData);
+  // The day buffers are freed early only when workers aggregate: the main thread has then
+  // detached buffers anyway, by handing files to them (see release).
+  const doneWith = (...buffers: Uint8Array[]) => {
+    if (workerCount > 0) for (const bytes of buffers) release(bytes);
+  };
   // Mostly waiting for files (reading, hashing, checking cached entries); aggregation is bounded by the pool.
   const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(8, 2 * options.workers);
   try {
@@ -593,13 +597,13 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       statuses.set(day.date, result.status);
       reportsRead += result.status.accepted;
       aggregatedDays++;
-      release(bytes, workerCount > 0);
+      doneWith(bytes);
       if (result.aggregate !== null && result.summary !== null) {
         await cache.writeEntry("aggregates", key, result.aggregate);
         const entry = encodeSummaryEntry(result.status, result.summary);
         await cache.writeEntry("summaries", key, entry);
         keys.set(day.date, key);
-        for (const written of [result.aggregate, result.summary, entry]) release(written, workerCount > 0);
+        doneWith(result.aggregate, result.summary, entry);
       }
       tick();
     });
