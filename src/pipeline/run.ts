@@ -18,7 +18,7 @@ import {
 import { aggregateKey, openCache, sha256, type Cache } from "./cache.ts";
 import { parseChartConfig } from "./chartconfig.ts";
 import { dayStatus, processDay, type DayLimits, type DayResult } from "./day.ts";
-import type { DayRequest, DayWorkerData } from "./day-worker.ts";
+import type { DayMessage, DayRequest, DayWorkerData } from "./day-worker.ts";
 import { DEFAULT_LIMITS } from "./decode.ts";
 import { roundShare, rowsToCsv } from "./csv.ts";
 import { chartFiles, recoverOutputDir, toJson, writeOutputDir } from "./export.ts";
@@ -269,9 +269,9 @@ function addDaysBefore(date: string, days: number): string {
 }
 
 /**
- * A local day file's bytes: the buffer readFile made, not a copy, so that handing it to
- * a worker (a transfer) or releasing it frees it. A copy left the original to the main
- * thread's rare collections: 92 KB a day, some 30 MB by the end of a year.
+ * A local day file's bytes: the buffer readFile made, not a copy, so that releasing it
+ * frees it. A copy left the original to the main thread's rare collections: 92 KB a day,
+ * some 30 MB by the end of a year.
  */
 async function readDayFile(path: string): Promise<Uint8Array> {
   const bytes = await readFile(path);
@@ -326,7 +326,7 @@ async function readDay(
 // Aggregating days, in worker threads when there are cores to spare.
 
 interface DayPool {
-  run(request: Omit<DayRequest, "id">): Promise<DayResult>;
+  run(request: DayRequest): Promise<DayResult>;
   close(): Promise<void>;
 }
 
@@ -373,14 +373,25 @@ function createThreadPool(size: number, data: DayWorkerData): DayPool {
       ),
   );
   const pending = new Map<number, { resolve: (result: DayResult) => void; reject: (error: Error) => void }>();
+  // Each worker's input buffer (see DayMessage): grown to the largest day it was given.
+  const inputs = new Map<Worker, Uint8Array>();
   const idle = [...workers];
-  const queue: DayRequest[] = [];
+  const queue: (DayRequest & { id: number })[] = [];
   let nextId = 0;
   const dispatch = () => {
     while (idle.length > 0 && queue.length > 0) {
       const worker = idle.pop()!;
-      const request = queue.shift()!;
-      worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
+      const { id, date, source, bytes } = queue.shift()!;
+      const message: DayMessage = { id, date, source, length: bytes.length };
+      let input = inputs.get(worker);
+      if (!input || input.length < bytes.length) {
+        input = new Uint8Array(new SharedArrayBuffer(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(bytes.length)))));
+        inputs.set(worker, input);
+        message.input = input.buffer as SharedArrayBuffer;
+      }
+      // The worker is idle: nothing reads its buffer until this message arrives.
+      input.set(bytes);
+      worker.postMessage(message);
     }
   };
   for (const worker of workers) {
@@ -401,14 +412,9 @@ function createThreadPool(size: number, data: DayWorkerData): DayPool {
   return {
     run(request) {
       const id = nextId++;
-      // The bytes are transferred to the worker; copy if they are a view of a larger buffer.
-      const bytes =
-        request.bytes.byteOffset === 0 && request.bytes.byteLength === request.bytes.buffer.byteLength
-          ? request.bytes
-          : request.bytes.slice();
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        queue.push({ ...request, id, bytes });
+        queue.push({ ...request, id });
         dispatch();
       });
     },
