@@ -23,7 +23,7 @@ import type {
   UploadConfig,
 } from "./types.ts";
 import { flatProgram } from "./types.ts";
-import { frame, LITTLE_ENDIAN, unframe } from "./framed.ts";
+import { frame, LITTLE_ENDIAN, unframe, type Allocate } from "./framed.ts";
 import { internString, stringTable, type StringTable } from "./intern.ts";
 import { normalizeBucket, type BucketNormalization } from "./versions.ts";
 
@@ -377,6 +377,13 @@ interface MembershipLog {
   reports: Uint32Array;
   values: Float64Array;
   length: number;
+  /**
+   * Where finishDay sorts the log into per-entry lists (the finished day's lists are views
+   * of these): kept with the log, so that a thread aggregating day after day allocates
+   * them once, not some 300 KB a day left for the collector.
+   */
+  sortedReports: Uint32Array;
+  sortedValues: Float64Array;
 }
 
 interface ProgramEntry {
@@ -458,12 +465,15 @@ function emptyLog(): MembershipLog {
     reports: new Uint32Array(1024),
     values: new Float64Array(1024),
     length: 0,
+    sortedReports: new Uint32Array(0),
+    sortedValues: new Float64Array(0),
   };
 }
 
 /**
  * Hands a finished day's log to the next day created in this thread (processDay does,
- * once the day is serialised). The builder must not be used after.
+ * once the day is serialised and summarised). Neither the builder nor the aggregate
+ * finished from it may be used after: the aggregate's lists are views of the log's arrays.
  */
 export function recycleDay(day: DayBuilder): void {
   day.log.length = 0;
@@ -704,8 +714,12 @@ function entryLists(day: DayBuilder): { reports: Uint32Array; values: Float64Arr
   const starts = new Uint32Array(entries.length + 1);
   for (let e = 0; e < entries.length; e++) starts[e + 1] = starts[e]! + entries[e]!.count;
   const next = starts.slice(0, entries.length);
-  const reports = new Uint32Array(log.length);
-  const values = new Float64Array(log.length);
+  if (log.sortedReports.length < log.length) {
+    log.sortedReports = new Uint32Array(log.reports.length);
+    log.sortedValues = new Float64Array(log.reports.length);
+  }
+  const reports = log.sortedReports;
+  const values = log.sortedValues;
   for (let r = 0; r < log.length; r++) {
     const at = next[log.entries[r]!]!++;
     reports[at] = log.reports[r]!;
@@ -840,7 +854,7 @@ interface DayHeader {
   }[];
 }
 
-export function serializeDay(day: DayAggregate): Uint8Array {
+export function serializeDay(day: DayAggregate, allocate?: Allocate): Uint8Array {
   const floats: Float64Array[] = [day.xs];
   const ints: Uint32Array[] = [];
   for (const p of day.programs) ints.push(p.reports, p.goos, p.goarch, p.goVersion);
@@ -869,7 +883,7 @@ export function serializeDay(day: DayAggregate): Uint8Array {
   };
   const size = (arrays: (Float64Array | Uint32Array)[]) =>
     arrays.reduce((total, a) => total + a.byteLength, 0);
-  const { bytes, body } = frame(header, size(floats) + size(ints));
+  const { bytes, body } = frame(header, size(floats) + size(ints), allocate);
   let offset = body.byteOffset;
   for (const array of floats) {
     new Float64Array(bytes.buffer, offset, array.length).set(array);

@@ -12,6 +12,7 @@ import {
 } from "./aggregate.ts";
 import { serializeSummary, summarizeDay } from "./summary.ts";
 import { DecodeError, decodeLineBytes, lineText, type DecodeOptions } from "./decode.ts";
+import type { Allocate } from "./framed.ts";
 import { ReportScanner } from "./scan.ts";
 import type { DayStatus, RejectReason, Rejection } from "./types.ts";
 import { tooLongRejection, validateLine, type ValidationPolicy } from "./validate.ts";
@@ -49,13 +50,15 @@ export function dayStatus(date: string, source: string, status: DayStatus["statu
  * Reads every line of one day's file, keeps the good reports and counts the
  * rejected lines by reason. A line that fails never drops the others; a file
  * that cannot be decompressed fails the day as a whole (its lines cannot be
- * trusted), with a message naming the file.
+ * trusted), with a message naming the file. The serialised aggregate and summary
+ * are written where `allocate` says (a BufferPool's take), else in new buffers.
  */
 export function processDay(
   input: { date: string; source: string; bytes: Uint8Array },
   plan: AggregationPlan,
   policy: ValidationPolicy,
   limits: DayLimits,
+  allocate?: Allocate,
 ): DayResult {
   const status = dayStatus(input.date, input.source, "ok", input.bytes.length);
   const reject = (rejection: Rejection) => {
@@ -101,11 +104,12 @@ export function processDay(
     };
   }
   const aggregate = finishDay(day);
-  recycleDay(day);
   status.reports = aggregate.xs.length;
-  return {
+  const result = {
     status,
-    aggregate: serializeDay(aggregate),
-    summary: serializeSummary(summarizeDay(aggregate, plan)),
+    aggregate: serializeDay(aggregate, allocate),
+    summary: serializeSummary(summarizeDay(aggregate, plan), allocate),
   };
+  recycleDay(day); // the aggregate's lists are views of the day's log, now free for the next day
+  return result;
 }

@@ -6,11 +6,23 @@
 
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** A new entry with its header written; the caller fills `body` (bodyBytes long, 8-byte aligned). */
-export function frame(header: object, bodyBytes: number): { bytes: Uint8Array; body: Uint8Array } {
+/** Where an entry is written: `length` bytes at offset 0 of their buffer (a BufferPool's take). */
+export type Allocate = (length: number) => Uint8Array;
+
+/**
+ * A new entry with its header written; the caller fills `body` (bodyBytes long, 8-byte
+ * aligned). In a new buffer, or in one from `allocate`, whose body is zeroed first: the
+ * entry's bytes do not depend on what the buffer held.
+ */
+export function frame(
+  header: object,
+  bodyBytes: number,
+  allocate?: Allocate,
+): { bytes: Uint8Array; body: Uint8Array } {
   const json = new TextEncoder().encode(JSON.stringify(header));
   const start = Math.ceil((4 + json.length) / 8) * 8;
-  const bytes = new Uint8Array(start + bodyBytes);
+  const bytes = allocate ? allocate(start + bodyBytes) : new Uint8Array(start + bodyBytes);
+  if (allocate) bytes.fill(0, start);
   new DataView(bytes.buffer).setUint32(0, json.length, true);
   bytes.set(json, 4);
   bytes.fill(0x20, 4 + json.length, start);

@@ -3,7 +3,7 @@
 // validate → aggregate → series → export) and owns nothing else: every number
 // is computed in the step named for it.
 
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,8 @@ import {
   type SeriesSource,
   type SeriesState,
 } from "./series.ts";
-import { alignedLine } from "./framed.ts";
+import { alignedLine, type Allocate } from "./framed.ts";
+import { BufferPool } from "./buffers.ts";
 import { deserializeSeriesState, serializeSeriesState } from "./series-state.ts";
 import { contributionsOf, deserializeSummary } from "./summary.ts";
 import {
@@ -269,13 +270,30 @@ function addDaysBefore(date: string, days: number): string {
 }
 
 /**
- * A local day file's bytes: the buffer readFile made, not a copy, so that releasing it
- * frees it. A copy left the original to the main thread's rare collections: 92 KB a day,
- * some 30 MB by the end of a year.
+ * A local day file's bytes, read into a buffer of `buffers` (given back once the day is
+ * done with): a buffer per file, read while other days are aggregated, was left to the
+ * main thread's rare full collections, 92 KB a day.
  */
-async function readDayFile(path: string): Promise<Uint8Array> {
-  const bytes = await readFile(path);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+async function readDayFile(path: string, buffers: BufferPool): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    const bytes = buffers.take(size);
+    let filled = 0;
+    try {
+      while (filled < size) {
+        const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+        if (bytesRead === 0) break; // cut short since the stat: what was read is the day
+        filled += bytesRead;
+      }
+    } catch (error) {
+      buffers.give(bytes);
+      throw error;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A day file listed in a directory source that cannot be read: that day fails, not the run. */
@@ -286,7 +304,7 @@ async function readDay(
   day: PlannedDay,
   cache: Cache,
   settings: DownloadSettings,
-  read: (path: string) => Promise<Uint8Array> = readDayFile,
+  read: (path: string) => Promise<Uint8Array>,
 ): Promise<Uint8Array | undefined> {
   if (day.kind === "absent") return undefined;
   if (day.kind === "file") {
@@ -338,9 +356,9 @@ interface DayPool {
 const DAYS_BEFORE_WORKERS = 4;
 
 /** `size` worker threads, started once more than DAYS_BEFORE_WORKERS days are asked for. */
-function createDayPool(size: number, data: DayWorkerData): DayPool {
-  if (size === 0) return createThreadPool(0, data);
-  const here = createThreadPool(0, data);
+function createDayPool(size: number, data: DayWorkerData, allocate?: Allocate): DayPool {
+  if (size === 0) return createThreadPool(0, data, allocate);
+  const here = createThreadPool(0, data, allocate);
   let workers: DayPool | undefined;
   let asked = 0;
   return {
@@ -353,13 +371,13 @@ function createDayPool(size: number, data: DayWorkerData): DayPool {
   };
 }
 
-/** `size` worker threads, or this thread when size is 0. */
-function createThreadPool(size: number, data: DayWorkerData): DayPool {
+/** `size` worker threads, or this thread when size is 0 (writing its results where `allocate` says). */
+function createThreadPool(size: number, data: DayWorkerData, allocate?: Allocate): DayPool {
   if (size === 0) {
     const plan = buildPlan(data.charts);
     const policy = { uploadConfig: data.uploadConfig ? compileUploadConfig(data.uploadConfig, true) : null };
     return {
-      run: async (request) => processDay(request, plan, policy, data.limits),
+      run: async (request) => processDay(request, plan, policy, data.limits, allocate),
       close: async () => {},
     };
   }
@@ -463,9 +481,10 @@ async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: 
 // A day's summary entry: its DayStatus as one JSON line, then serializeSummary()'s bytes.
 // It commits the day: it is written after the aggregate, and a day without one is
 // aggregated again.
-function encodeSummaryEntry(status: DayStatus, summary: Uint8Array): Uint8Array {
+function encodeSummaryEntry(status: DayStatus, summary: Uint8Array, allocate?: Allocate): Uint8Array {
   const head = alignedLine(JSON.stringify(status));
-  const entry = new Uint8Array(head.length + summary.length);
+  const length = head.length + summary.length;
+  const entry = allocate ? allocate(length) : new Uint8Array(length);
   entry.set(head);
   entry.set(summary, head.length);
   return entry;
@@ -552,11 +571,15 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const hashes = input.kind === "dir" ? await openFileHashes(cache, resolve(input.dir)) : undefined;
   const poolData: DayWorkerData = { charts, uploadConfig: config.restricted ? config.upload : null, limits };
   const workerCount = Math.min(options.workers, cpus().length);
-  const pool = createDayPool(workerCount, poolData);
-  // The day buffers are freed early only when workers aggregate: the main thread has then
-  // detached buffers anyway, by handing files to them (see release).
-  const doneWith = (...buffers: Uint8Array[]) => {
-    if (workerCount > 0) for (const bytes of buffers) release(bytes);
+  // Day files and the entries aggregated in this thread go through these buffers, given
+  // back once written (see BufferPool); the results of workers are freed at once, but
+  // only when workers aggregate: freeing detaches a buffer (see release).
+  const buffers = new BufferPool();
+  const allocate = (length: number) => buffers.take(length);
+  const readFileOf = io.readFile ?? ((path: string) => readDayFile(path, buffers));
+  const pool = createDayPool(workerCount, poolData, allocate);
+  const doneWith = (...done: Uint8Array[]) => {
+    for (const bytes of done) if (!buffers.give(bytes) && workerCount > 0) release(bytes);
   };
   // Mostly waiting for files (reading, hashing, checking cached entries); aggregation is bounded by the pool.
   const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(8, 2 * options.workers);
@@ -579,7 +602,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       if (knownHash && (await useCached(aggregateKey(knownHash, configHash, codeVersion), 0))) return;
       let bytes;
       try {
-        bytes = await readDay(day, cache, io.fetch ?? {}, io.readFile);
+        bytes = await readDay(day, cache, io.fetch ?? {}, readFileOf);
       } catch (error) {
         if (!(error instanceof UnreadableFile)) throw error;
         statuses.set(day.date, { ...dayStatus(day.date, day.source, "failed"), error: error.message });
@@ -594,7 +617,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       const contentHash = sha256(bytes);
       if (day.kind === "file") hashes?.remember(day.source, contentHash);
       const key = aggregateKey(contentHash, configHash, codeVersion);
-      if (await useCached(key, bytes.length)) return;
+      if (await useCached(key, bytes.length)) return doneWith(bytes);
       bytesRead += bytes.length;
       const result = await pool.run({ date: day.date, source: day.source, bytes });
       // A download that cannot be decoded may be cut short (a body without a length
@@ -606,7 +629,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       doneWith(bytes);
       if (result.aggregate !== null && result.summary !== null) {
         await cache.writeEntry("aggregates", key, result.aggregate);
-        const entry = encodeSummaryEntry(result.status, result.summary);
+        const entry = encodeSummaryEntry(result.status, result.summary, allocate);
         await cache.writeEntry("summaries", key, entry);
         keys.set(day.date, key);
         doneWith(result.aggregate, result.summary, entry);
@@ -640,9 +663,10 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const aggregateAgain = async (date: string, key: string) => {
     const day = plannedDays.find((d) => d.date === date);
     if (!day) throw vanished(date);
-    const bytes = await readDay(day, cache, io.fetch ?? {}, io.readFile).catch(() => undefined);
+    const bytes = await readDay(day, cache, io.fetch ?? {}, readFileOf).catch(() => undefined);
     if (!bytes || aggregateKey(sha256(bytes), configHash, codeVersion) !== key) throw vanished(date);
     const result = await createDayPool(0, poolData).run({ date, source: day.source, bytes });
+    buffers.give(bytes);
     if (!result.aggregate || !result.summary) throw vanished(date);
     await cache.writeEntry("aggregates", key, result.aggregate);
     await cache.writeEntry("summaries", key, encodeSummaryEntry(result.status, result.summary));

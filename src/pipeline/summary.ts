@@ -13,7 +13,7 @@
 //   const repeats = contributionsOf(aggregate, [x1, x2]);
 
 import type { AggregationPlan, DayAggregate } from "./aggregate.ts";
-import { frame, LITTLE_ENDIAN, unframe } from "./framed.ts";
+import { frame, LITTLE_ENDIAN, unframe, type Allocate } from "./framed.ts";
 import { internString } from "./intern.ts";
 import { goMajorMinor } from "./versions.ts";
 
@@ -248,7 +248,7 @@ interface SummaryHeader {
   strings: string[];
 }
 
-export function serializeSummary(summary: DaySummary): Uint8Array {
+export function serializeSummary(summary: DaySummary, allocate?: Allocate): Uint8Array {
   const strings: string[] = [];
   const stringIds = new Map<string, number>();
   const id = (value: string) => internString(strings, stringIds, value);
@@ -283,7 +283,7 @@ export function serializeSummary(summary: DaySummary): Uint8Array {
     ints: ints.length,
     strings,
   };
-  const { bytes, body } = frame(header, 8 * header.floats + 4 * ints.length);
+  const { bytes, body } = frame(header, 8 * header.floats + 4 * ints.length, allocate);
   const floats = new Float64Array(body.buffer, body.byteOffset, header.floats);
   floats.set(summary.xs);
   floats.set(totals, summary.xs.length);
