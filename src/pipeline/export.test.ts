@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { neutraliseCell, rowsToCsv } from "./csv.ts";
-import { recoverOutputDir, writeOutputDir } from "./export.ts";
+import { openOutputDir, recoverOutputDir, writeOutputDir } from "./export.ts";
 import type { ChartRow } from "./types.ts";
 
 const temporary: string[] = [];
@@ -103,5 +103,38 @@ describe("writeOutputDir", () => {
   it("refuses a path that escapes the output directory", async () => {
     const root = await temporaryDir();
     await expect(writeOutputDir(join(root, "out"), new Map([["../evil", "x"]]))).rejects.toThrow(/outside/);
+  });
+});
+
+describe("openOutputDir", () => {
+  it("writes many files, more than it keeps in flight, and shows none of them before commit", async () => {
+    const root = await temporaryDir();
+    const target = join(root, "out");
+    await mkdir(target);
+    await writeFile(join(target, "index.json"), "old");
+    const out = await openOutputDir(target);
+    for (let i = 0; i < 50; i++) await out.write(join("charts", `c${i}.csv`), `chart ${i}\n`);
+    await out.write("index.json", "new");
+    expect(await readFile(join(target, "index.json"), "utf8")).toBe("old");
+    await out.commit();
+    expect(await readFile(join(target, "index.json"), "utf8")).toBe("new");
+    const charts = await readdir(join(target, "charts"));
+    expect(charts).toHaveLength(50);
+    expect(await readFile(join(target, "charts", "c49.csv"), "utf8")).toBe("chart 49\n");
+    expect((await readdir(root)).sort()).toEqual(["out"]);
+  });
+
+  it("fails the commit when a write failed, and leaves the previous output in place", async () => {
+    const root = await temporaryDir();
+    const target = join(root, "out");
+    await mkdir(target);
+    await writeFile(join(target, "index.json"), "old");
+    const out = await openOutputDir(target);
+    // A directory where a file's parent directory should be: its write fails.
+    await writeFile(join(`${target}.staging`, "charts"), "not a directory");
+    await out.write(join("charts", "a.csv"), "x").catch(() => undefined);
+    await out.write("index.json", "new").catch(() => undefined);
+    await expect(out.commit()).rejects.toThrow();
+    expect(await readFile(join(target, "index.json"), "utf8")).toBe("old");
   });
 });

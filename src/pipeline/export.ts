@@ -9,38 +9,79 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value) + "\n";
 }
 
+/** Files being written to a staging directory, then put in place of `outDir` as a whole. */
+export interface OutputDir {
+  /** Writes one file (a path relative to `outDir`); several may be in flight at once. */
+  write(relative: string, content: string): Promise<void>;
+  /** Waits for every write, then replaces `outDir` with the staging directory. */
+  commit(): Promise<void>;
+}
+
+/** Writes in flight at most: the run mostly waits for the disk here. */
+const WRITES_IN_FLIGHT = 16;
+
 /**
- * Writes a set of files (paths relative to `outDir`) so that `outDir` is
- * replaced as a whole: files go to a sibling staging directory first, which is
- * then renamed into place. A crash mid-write leaves the previous output intact
- * (plus a stale staging directory that the next run removes); a crash between
- * the two renames leaves it moved aside, and recoverOutputDir puts it back.
+ * Starts replacing `outDir` as a whole: files go to a sibling staging directory first,
+ * which commit() renames into place. Files are written as they are made, so that a run
+ * does not hold all of them at once (5-6 MB of text for a year). A crash mid-write
+ * leaves the previous output intact (plus a stale staging directory that the next run
+ * removes); a crash between the two renames leaves it moved aside, and
+ * recoverOutputDir puts it back.
  */
-export async function writeOutputDir(outDir: string, files: Map<string, string>): Promise<void> {
+export async function openOutputDir(outDir: string): Promise<OutputDir> {
   const target = resolve(outDir);
   const staging = `${target}.staging`;
   const previous = `${target}.previous`;
   await recoverOutputDir(outDir);
   await rm(staging, { recursive: true, force: true });
   await rm(previous, { recursive: true, force: true });
-  const paths = [...files.keys()].map((relative) => {
-    const path = resolve(staging, relative);
-    if (!path.startsWith(staging + sep)) {
-      throw new Error(`refusing to write ${JSON.stringify(relative)} outside ${outDir}`);
-    }
-    return [path, files.get(relative)!] as const;
-  });
-  for (const dir of new Set(paths.map(([path]) => dirname(path)))) await mkdir(dir, { recursive: true });
-  // Independent files: written several at a time (the run mostly waits for the disk here).
-  for (let i = 0; i < paths.length; i += 16) {
-    await Promise.all(paths.slice(i, i + 16).map(([path, content]) => writeFile(path, content)));
-  }
-  await mkdir(dirname(target), { recursive: true });
-  await rename(target, previous).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "ENOENT") throw error;
-  });
-  await rename(staging, target);
-  await rm(previous, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  // Each directory is made once; the writes into it wait for that.
+  const dirs = new Map<string, Promise<unknown>>([[staging, Promise.resolve()]]);
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const written = async (path: string, content: string) => {
+    const dir = dirname(path);
+    let made = dirs.get(dir);
+    if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
+    await made;
+    await writeFile(path, content);
+  };
+  return {
+    async write(relative, content) {
+      const path = resolve(staging, relative);
+      if (!path.startsWith(staging + sep)) {
+        throw new Error(`refusing to write ${JSON.stringify(relative)} outside ${outDir}`);
+      }
+      if (failure) throw failure;
+      while (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+      const write = written(path, content).then(
+        () => void inFlight.delete(write),
+        (error: unknown) => {
+          inFlight.delete(write);
+          failure ??= error;
+        },
+      );
+      inFlight.add(write);
+    },
+    async commit() {
+      await Promise.all(inFlight);
+      if (failure) throw failure;
+      await mkdir(dirname(target), { recursive: true });
+      await rename(target, previous).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      });
+      await rename(staging, target);
+      await rm(previous, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes a set of files (paths relative to `outDir`) in place of `outDir`, as openOutputDir does. */
+export async function writeOutputDir(outDir: string, files: Map<string, string>): Promise<void> {
+  const out = await openOutputDir(outDir);
+  for (const [relative, content] of files) await out.write(relative, content);
+  await out.commit();
 }
 
 /**

@@ -21,7 +21,7 @@ import { dayStatus, processDay, type DayLimits, type DayResult } from "./day.ts"
 import type { DayMessage, DayRequest, DayWorkerData } from "./day-worker.ts";
 import { DEFAULT_LIMITS } from "./decode.ts";
 import { roundShare, rowsToCsv } from "./csv.ts";
-import { chartFiles, recoverOutputDir, toJson, writeOutputDir } from "./export.ts";
+import { chartFiles, openOutputDir, recoverOutputDir, toJson, type OutputDir } from "./export.ts";
 import { openFileHashes } from "./file-hashes.ts";
 import type { DataOptions } from "./options.ts";
 import type { Progress } from "./progress.ts";
@@ -695,9 +695,10 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   );
   await cache.writeEntry("series", stateKey, encodeRunState(state, dayStatuses));
 
-  const files = exportFiles(series, days, config, ids.configs, options);
-  await writeOutputDir(options.out, files.files);
-  return { days, index: files.index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored };
+  const out = await openOutputDir(options.out);
+  const index = await exportFiles(out, series, days, config, ids.configs, options);
+  await out.commit();
+  return { days, index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored };
 }
 
 /** --strict: any rejected line or unreadable day fails the run, naming the file and line. */
@@ -763,14 +764,15 @@ function mainBucket(series: ChartSeries, all: { start: string; end: string }): s
   return best;
 }
 
-function exportFiles(
+/** Writes the files of --out to `out`, each as soon as it is made; returns the index. */
+async function exportFiles(
+  out: OutputDir,
   series: SeriesResult,
   days: DayStatus[],
   config: LoadedConfig,
   configById: ReadonlyMap<string, ChartConfig>,
   options: DataOptions,
-): { files: Map<string, string>; index: SiteIndex } {
-  const files = new Map<string, string>();
+): Promise<SiteIndex> {
   const { windows } = series;
   const entries: ChartEntry[] = [];
   // all.csv: every chart's CSV body after one header (formatted once, not twice).
@@ -805,9 +807,9 @@ function exportFiles(
       breakdowns: chartSeries.breakdowns,
       stacks: chartSeries.stacks,
     };
-    files.set(paths.json, toJson(file));
+    await out.write(paths.json, toJson(file));
     const csv = rowsToCsv(rows);
-    files.set(paths.csv, csv);
+    await out.write(paths.csv, csv);
     allCsv.push(csv.slice(csvHeader.length));
     entries.push({
       id: chart.id,
@@ -854,10 +856,10 @@ function exportFiles(
     chartConfig: { path: options.charts, text: config.chartConfigText, parsed: config.chartConfigs },
     uploadConfig: { path: options.uploadConfig, derived: !config.restricted, config: config.upload },
   };
-  files.set("index.json", toJson(index));
-  files.set("all.csv", allCsv.join(""));
-  files.set("days.json", toJson(days));
-  files.set("participation.json", toJson(series.participation));
-  files.set("config.json", toJson(configFile));
-  return { files, index };
+  await out.write("index.json", toJson(index));
+  await out.write("all.csv", allCsv.join(""));
+  await out.write("days.json", toJson(days));
+  await out.write("participation.json", toJson(series.participation));
+  await out.write("config.json", toJson(configFile));
+  return index;
 }
