@@ -17,6 +17,15 @@ import {
 } from "./aggregate.ts";
 import type { ChartConfig, Report, UploadConfig } from "./types.ts";
 
+/** A day aggregate with its typed arrays as plain arrays: what it holds, whatever widths it is stored in. */
+function plain(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, plain(v)]));
+  return value;
+}
+
 function aggregate(plan: AggregationPlan, reports: Report[], date = "2024-06-01"): DayAggregate {
   const day = createDayAggregate(date, plan);
   for (const r of reports) addReport(day, r);
@@ -315,21 +324,62 @@ describe("serialisation", () => {
     );
     const bytes = serializeDay(day);
     const copy = deserializeDay(bytes);
-    expect(copy).toEqual(day);
+    expect(plain(copy)).toEqual(plain(day));
     expect(Array.from(copy.xs)).toEqual(xs);
     expect(copy.xs).toBeInstanceOf(Float64Array);
-    expect(copy.programs[0]!.reports).toBeInstanceOf(Uint32Array);
+    // A few reports: 16-bit indices. Values with fractions stay doubles; whole ones are 32-bit.
+    expect(copy.programs[0]!.reports).toBeInstanceOf(Uint16Array);
     expect(copy.charts[3]!.buckets[0]!.values).toBeNull();
+    expect(copy.charts[4]!.buckets[0]!.values).toBeInstanceOf(Float64Array);
+    expect(copy.charts[5]!.stacks[0]!.values).toBeInstanceOf(Uint32Array);
     // A file read into a Buffer may start at any offset of its memory.
     const unaligned = new Uint8Array(bytes.length + 1).subarray(1);
     unaligned.set(bytes);
-    expect(deserializeDay(unaligned)).toEqual(day);
+    expect(plain(deserializeDay(unaligned))).toEqual(plain(day));
+  });
+
+  test("values a 32-bit integer cannot hold exactly stay doubles; a day of many reports keeps 32-bit indices", () => {
+    const reports = 70_000; // more than 16 bits can index
+    const day: DayAggregate = {
+      date: "2024-06-01",
+      plan: "p",
+      xs: Float64Array.from({ length: reports }, (_, i) => (i + 1) / reports),
+      strings: ["linux", "amd64", "go1.23.1"],
+      programs: [
+        {
+          program: GOPLS,
+          reports: Uint32Array.of(0, 65_536, reports - 1),
+          goos: Uint32Array.of(0, 0, 0),
+          goarch: Uint32Array.of(1, 1, 1),
+          goVersion: Uint32Array.of(2, 2, 2),
+        },
+      ],
+      charts: [
+        {
+          buckets: [
+            { bucket: "whole", reports: Uint32Array.of(1, 65_537), values: Float64Array.of(0, 2 ** 32 - 1) },
+            { bucket: "big", reports: Uint32Array.of(2), values: Float64Array.of(2 ** 32) },
+            { bucket: "negative zero", reports: Uint32Array.of(3), values: Float64Array.of(-0) },
+            { bucket: "built-in", reports: Uint32Array.of(4, 69_999), values: null },
+          ],
+          stacks: [{ key: "s\nf", reports: Uint32Array.of(5), values: Float64Array.of(2.5) }],
+        },
+      ],
+    };
+    const copy = deserializeDay(serializeDay(day));
+    expect(plain(copy)).toEqual(plain(day));
+    expect(copy.programs[0]!.reports).toBeInstanceOf(Uint32Array);
+    const [whole, big, negativeZero] = copy.charts[0]!.buckets;
+    expect(whole!.values).toBeInstanceOf(Uint32Array);
+    expect(big!.values).toBeInstanceOf(Float64Array);
+    expect(Object.is(negativeZero!.values![0], -0)).toBe(true);
+    expect(copy.charts[0]!.stacks[0]!.values).toBeInstanceOf(Float64Array);
   });
 
   test("an entry of another format, or a truncated one, is rejected", () => {
     const bytes = serializeDay(aggregate(buildPlan([clientChart()]), [report(0.5, entry(GOPLS))]));
     const otherFormat = bytes.slice();
-    otherFormat[new TextDecoder().decode(bytes.subarray(0, 64)).indexOf('"format":1') + 9] = "0".charCodeAt(
+    otherFormat[new TextDecoder().decode(bytes.subarray(0, 64)).indexOf('"format":2') + 9] = "0".charCodeAt(
       0,
     );
     expect(() => deserializeDay(otherFormat)).toThrow(/format/);

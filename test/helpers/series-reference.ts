@@ -366,7 +366,7 @@ function lastCounted(ctx: DayTally, key: CountKey, index: number): number {
   return last;
 }
 
-function tallyProgram(ctx: DayTally, slot: number, indices: Uint32Array, layout: Layout): void {
+function tallyProgram(ctx: DayTally, slot: number, indices: Iterable<number>, layout: Layout): void {
   const rates = layout.rates[slot] ?? [];
   let reports = 0;
   const eligible = new Float64Array(rates.length);
