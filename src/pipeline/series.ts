@@ -524,12 +524,24 @@ async function takeBackRepeats(
       return { day: present[i]!.day, contribution };
     });
     done.clear();
+    // Most windows that hold two of its days hold the same ones (all of them, for a report
+    // seen on two days): what they take back is worked out once per set of days.
+    const worked: { first: number; last: number; takeBack: TakeBack }[] = [];
     for (let k = 0; k + 1 < days.length; k++) {
       const next = occurrences[k + 1]!.day;
       for (const tally of containing[days[k]!]!) {
         if (tally.endDay < next || done.has(tally)) continue;
         done.add(tally);
-        takeBack(state, tally, x, occurrences);
+        // The window's first occurrence is k (it would have been met at k - 1 otherwise).
+        const first = k;
+        let last = k + 1;
+        while (last + 1 < occurrences.length && occurrences[last + 1]!.day <= tally.endDay) last++;
+        let found = worked.find((w) => w.first === first && w.last === last);
+        if (!found) {
+          found = { first, last, takeBack: takeBackOf(state, x, occurrences.slice(first, last + 1)) };
+          worked.push(found);
+        }
+        applyTakeBack(tally, found.takeBack);
       }
     }
   }
@@ -794,51 +806,64 @@ function resolve(state: State, x: number, occurrence: Occurrence): Resolved {
 }
 
 /**
- * In one window, keeps a repeated report's first day for each thing it counts for and
- * subtracts the later days, which the summed summaries counted again.
+ * What a window holding these occurrences (and no others) of a repeated report takes back:
+ * it keeps the first day for each thing the report counts for, and subtracts the later
+ * days, which the summed summaries counted again. The subtractions are listed in the order
+ * they are made, so that every window's sums are the same, bit for bit, however they are
+ * shared.
  */
-function takeBack(state: State, tally: Tally, x: number, occurrences: readonly Occurrence[]): void {
-  let count = 0;
-  for (const { day } of occurrences) if (tally.startDay <= day && day <= tally.endDay) count++;
-  if (count < 2) return;
-  tally.reports -= count - 1;
+interface TakeBack {
+  /** Occurrences less one. */
+  reports: number;
+  programs: { slot: number; eligible: number[] }[];
+  buckets: { slot: number; value: number; values: readonly string[] | null }[];
+  stacks: { chart: number; key: string; value: number }[];
+}
+
+function takeBackOf(state: State, x: number, occurrences: readonly Occurrence[]): TakeBack {
+  const taken: TakeBack = { reports: occurrences.length - 1, programs: [], buckets: [], stacks: [] };
   const programsSeen = new Set<number>();
   const bucketsSeen = new Set<number>();
   const stacksSeen = new Set<string>();
   for (const occurrence of occurrences) {
-    if (occurrence.day < tally.startDay || occurrence.day > tally.endDay) continue;
     const { programs, buckets, stacks } = resolve(state, x, occurrence);
-    for (const { slot, eligible } of programs) {
-      if (!programsSeen.has(slot)) {
-        programsSeen.add(slot);
-        continue;
-      }
-      add(tally.programReports, slot, -1);
-      for (const e of eligible) add(tally.eligible, e, -1);
+    for (const program of programs) {
+      if (programsSeen.has(program.slot)) taken.programs.push(program);
+      else programsSeen.add(program.slot);
     }
-    for (const { slot, value, values } of buckets) {
-      if (!bucketsSeen.has(slot)) {
-        bucketsSeen.add(slot);
-        continue;
-      }
-      add(tally.bucketReports, slot, -1);
-      add(tally.bucketTotals, slot, -value);
-      if (!tally.breakdowns || !values) continue;
-      for (let d = 0; d < DIMENSIONS.length; d++) {
-        addValue((tally.breakdowns[slot * DIMENSIONS.length + d] ??= new Map()), values[d]!, -1);
-      }
+    for (const bucket of buckets) {
+      if (bucketsSeen.has(bucket.slot)) taken.buckets.push(bucket);
+      else bucketsSeen.add(bucket.slot);
     }
-    if (!tally.stacks) continue;
-    for (const { chart, key, value } of stacks) {
-      const seenKey = `${chart}\n${key}`;
-      if (!stacksSeen.has(seenKey)) {
-        stacksSeen.add(seenKey);
-        continue;
-      }
-      const counts = tally.stacks[chart]!.get(key)!;
-      counts.reports -= 1;
-      counts.total -= value;
+    for (const stack of stacks) {
+      const seenKey = `${stack.chart}\n${stack.key}`;
+      if (stacksSeen.has(seenKey)) taken.stacks.push(stack);
+      else stacksSeen.add(seenKey);
     }
+  }
+  return taken;
+}
+
+/** Subtracts a TakeBack from a window (breakdowns and stacks only where the window keeps them). */
+function applyTakeBack(tally: Tally, taken: TakeBack): void {
+  tally.reports -= taken.reports;
+  for (const { slot, eligible } of taken.programs) {
+    add(tally.programReports, slot, -1);
+    for (const e of eligible) add(tally.eligible, e, -1);
+  }
+  for (const { slot, value, values } of taken.buckets) {
+    add(tally.bucketReports, slot, -1);
+    add(tally.bucketTotals, slot, -value);
+    if (!tally.breakdowns || !values) continue;
+    for (let d = 0; d < DIMENSIONS.length; d++) {
+      addValue((tally.breakdowns[slot * DIMENSIONS.length + d] ??= new Map()), values[d]!, -1);
+    }
+  }
+  if (!tally.stacks) return;
+  for (const { chart, key, value } of taken.stacks) {
+    const counts = tally.stacks[chart]!.get(key)!;
+    counts.reports -= 1;
+    counts.total -= value;
   }
 }
 
