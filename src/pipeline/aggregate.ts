@@ -932,7 +932,8 @@ export function serializeDay(day: DayAggregate, allocate?: Allocate): Uint8Array
   const uint32Bytes = 4 * (count(wholes) + (narrow ? 0 : indexCount));
   const { bytes, body } = frame(header, floatBytes + uint32Bytes + (narrow ? 2 * indexCount : 0), allocate);
   let offset = body.byteOffset;
-  const put = (Type: Float64ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor) =>
+  const put =
+    (Type: Float64ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor) =>
     (array: ArrayLike<number>) => {
       new Type(bytes.buffer as ArrayBuffer, offset, array.length).set(array);
       offset += Type.BYTES_PER_ELEMENT * array.length;

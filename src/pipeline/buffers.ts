@@ -47,7 +47,8 @@ export class BufferPool {
    */
   give(bytes: Uint8Array): boolean {
     const buffer = bytes.buffer;
-    if (!(buffer instanceof ArrayBuffer) || !this.mine.has(buffer) || this.free.includes(buffer)) return false;
+    if (!(buffer instanceof ArrayBuffer) || !this.mine.has(buffer) || this.free.includes(buffer))
+      return false;
     if (this.free.length < KEPT) this.free.push(buffer);
     else this.mine.delete(buffer);
     return true;

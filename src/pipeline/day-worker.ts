@@ -54,7 +54,12 @@ parentPort?.on("message", (request: DayMessage) => {
     if (own.length < request.length) own = new Uint8Array(shared.length);
     const bytes = own.subarray(0, request.length);
     bytes.set(shared.subarray(0, request.length));
-    const result = processDay({ date: request.date, source: request.source, bytes }, plan, policy, data.limits);
+    const result = processDay(
+      { date: request.date, source: request.source, bytes },
+      plan,
+      policy,
+      data.limits,
+    );
     // Copied, not transferred: a transfer detaches the buffer, and the first detached buffer
     // makes V8 check for detachment on every typed-array access of this thread from then on
     // (decoding and aggregating are typed-array code). Copying 300 KB a day costs far less.

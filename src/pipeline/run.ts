@@ -403,7 +403,9 @@ function createThreadPool(size: number, data: DayWorkerData, allocate?: Allocate
       const message: DayMessage = { id, date, source, length: bytes.length };
       let input = inputs.get(worker);
       if (!input || input.length < bytes.length) {
-        input = new Uint8Array(new SharedArrayBuffer(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(bytes.length)))));
+        input = new Uint8Array(
+          new SharedArrayBuffer(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(bytes.length)))),
+        );
         inputs.set(worker, input);
         message.input = input.buffer as SharedArrayBuffer;
       }
