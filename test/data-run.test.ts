@@ -281,3 +281,41 @@ describe("npm run data on a generated range", () => {
     expect(readTree(again)).toEqual(readTree(out));
   }, 120_000);
 });
+
+describe("worker threads", () => {
+  it("take days larger than the input buffer each started with, and count them as one thread does", () => {
+    // Two workers start with 1 MB input buffers (the first four days are aggregated in the
+    // main thread, the next two are small); the last two days are plain NDJSON of over
+    // 1 MB each, so both workers' buffers must grow for them.
+    const options = { ...generator.options, days: 8, reports: 120 };
+    const small = new Generator(options);
+    const large = new Generator({ ...options, reports: 3_000, format: "plain" });
+    const dates = small.dates();
+    const source = temporaryDir("cs-run-large-");
+    dates.forEach((date, i) => {
+      const bytes = i < 6 ? small.day(date).bytes : large.day(date).bytes;
+      if (i >= 6) expect(bytes.length).toBeGreaterThan(1 << 20);
+      writeFileSync(join(source, i < 6 ? `${date}.json.gz` : date), bytes);
+    });
+    const outs = ["2", "0"].map((workers) => {
+      const out = temporaryDir(`cs-run-large-out${workers}-`);
+      const run = runCli([
+        "--source",
+        source,
+        "--out",
+        out,
+        "--cache",
+        temporaryDir("cs-run-large-cache-"),
+        "--workers",
+        workers,
+      ]);
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      return out;
+    });
+    const days = JSON.parse(readFileSync(join(outs[0]!, "days.json"), "utf8")) as DayStatus[];
+    expect(days.map((day) => day.status)).toEqual(dates.map(() => "ok"));
+    expect(days[7]!.accepted).toBeGreaterThan(2_000);
+    expect(readTree(outs[0]!)).toEqual(readTree(outs[1]!));
+  }, 120_000);
+});
