@@ -295,7 +295,6 @@ function fingerprintOf(charts: readonly PlannedChart[]): string {
 // ---------------------------------------------------------------------------
 // The day aggregate.
 
-/** One program's entries in the day's reports. Arrays are parallel. */
 /**
  * Report indices and string ids. Read back from the cache they are 16-bit when the day
  * allows it (fewer than 65,537 reports and strings), which most days do.
@@ -305,6 +304,7 @@ export type Indices = Uint32Array | Uint16Array;
 /** Counter values. Read back from the cache they are 32-bit integers when all of a list's are. */
 export type Values = Float64Array | Uint32Array;
 
+/** One program's entries in the day's reports. Arrays are parallel. */
 export interface DayProgram {
   program: string;
   /** Indices into DayAggregate.xs of the reports that contain the program. */
@@ -997,20 +997,8 @@ export function deserializeDay(bytes: Uint8Array): DayAggregate {
     indexOffset += array.byteLength;
     return array;
   };
+  // In the order serializeDay wrote them; each section keeps its own offset.
   const xs = floats(header.reports);
-  // In the order serializeDay wrote them: value lists chart by chart, then the index lists.
-  const charts = header.charts.map((chart) => ({
-    buckets: chart.buckets.map(([bucket, reports, kind]) => ({
-      bucket,
-      values: kind === NO_VALUES ? null : values(kind, reports),
-      reports: EMPTY_INDICES as Indices,
-    })),
-    stacks: chart.stacks.map(([key, reports, kind]) => ({
-      key,
-      values: values(kind, reports),
-      reports: EMPTY_INDICES as Indices,
-    })),
-  }));
   const programs = header.programs.map(([program, reports]) => ({
     program,
     reports: ints(reports),
@@ -1018,11 +1006,17 @@ export function deserializeDay(bytes: Uint8Array): DayAggregate {
     goarch: ints(reports),
     goVersion: ints(reports),
   }));
-  header.charts.forEach((chart, c) => {
-    chart.buckets.forEach(([, reports], b) => (charts[c]!.buckets[b]!.reports = ints(reports)));
-    chart.stacks.forEach(([, reports], k) => (charts[c]!.stacks[k]!.reports = ints(reports)));
-  });
+  const charts = header.charts.map((chart) => ({
+    buckets: chart.buckets.map(([bucket, reports, kind]) => ({
+      bucket,
+      values: kind === NO_VALUES ? null : values(kind, reports),
+      reports: ints(reports),
+    })),
+    stacks: chart.stacks.map(([key, reports, kind]) => ({
+      key,
+      values: values(kind, reports),
+      reports: ints(reports),
+    })),
+  }));
   return { date: header.date, plan: header.plan, xs, strings: header.strings, programs, charts };
 }
-
-const EMPTY_INDICES = new Uint32Array(0);
