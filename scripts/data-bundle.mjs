@@ -11,7 +11,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -76,9 +76,32 @@ async function bundleKey() {
   return hash.digest("hex").slice(0, 24);
 }
 
+const BUNDLES = join(ROOT, "node_modules", ".cache", "countersight");
+
+/**
+ * A bundle built longer ago than this is removed when another is built. Each version of the
+ * sources gets its own (about 300 KB), so without this every edit or update would leave one
+ * behind. A run of an older version loads its bundle's two files in its first seconds, so
+ * an hour is ample for one that is still going.
+ */
+const STALE_BUNDLE_MS = 60 * 60 * 1000;
+
+/** Removes the bundles in `dir` other than `keep` whose directory is older than STALE_BUNDLE_MS. */
+export async function pruneBundles(dir, keep, now = Date.now()) {
+  const names = await readdir(dir).catch(() => []);
+  for (const name of names) {
+    if (name === keep || !name.startsWith("data-")) continue;
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isDirectory() && now - info.mtimeMs > STALE_BUNDLE_MS)
+      await rm(path, { recursive: true, force: true });
+  }
+}
+
 /** Builds the bundle if this version of the sources has none yet; returns its entry's URL. */
 export async function ensureBundle() {
-  const dir = join(ROOT, "node_modules", ".cache", "countersight", `data-${await bundleKey()}`);
+  const name = `data-${await bundleKey()}`;
+  const dir = join(BUNDLES, name);
   const entry = join(dir, "data.js");
   if (!existsSync(entry)) {
     const { build } = await import("esbuild");
@@ -104,6 +127,7 @@ export async function ensureBundle() {
         },
       });
       await rename(temp, dir);
+      await pruneBundles(BUNDLES, name);
     } catch (error) {
       await rm(temp, { recursive: true, force: true });
       if (!existsSync(entry)) throw error; // Another run may have renamed its build in first.

@@ -2,7 +2,17 @@
 // entries must have the same keys as a run from the sources, and it must be complete.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
@@ -49,3 +59,27 @@ test("the bundle holds the CLI and the day worker, and runs without TypeScript s
   // Twice: the second finds the bundle built.
   expect((await bundle.ensureBundle()).entry).toBe(entry);
 });
+
+test("building a bundle removes the bundles built more than an hour before, and nothing else", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "countersight-bundles-"));
+  try {
+    const made = (name: string, ageMs: number) => {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, "data.js"), "");
+      const when = new Date(Date.now() - ageMs);
+      utimesSync(join(dir, name), when, when);
+    };
+    made("data-current", 5 * HOUR);
+    made("data-old", 2 * HOUR);
+    made("data-old.tmp-123-abcd", 3 * HOUR);
+    made("data-recent", 0.5 * HOUR);
+    made("other", 5 * HOUR);
+    await bundle.pruneBundles(dir, "data-current");
+    expect(readdirSync(dir).sort()).toEqual(["data-current", "data-recent", "other"]);
+    await bundle.pruneBundles(join(dir, "missing"), "data-current"); // no cache yet: nothing to do
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const HOUR = 60 * 60 * 1000;
