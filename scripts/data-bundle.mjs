@@ -11,7 +11,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -79,14 +79,14 @@ async function bundleKey() {
 const BUNDLES = join(ROOT, "node_modules", ".cache", "countersight");
 
 /**
- * A bundle built longer ago than this is removed when another is built. Each version of the
- * sources gets its own (about 300 KB), so without this every edit or update would leave one
- * behind. A run of an older version loads its bundle's two files in its first seconds, so
- * an hour is ample for one that is still going.
+ * A bundle last built or used longer ago than this is removed when another is built. Each
+ * version of the sources gets its own (about 300 KB), so without this every edit or update
+ * would leave one behind. A run loads its bundle's two files in its first seconds, so an
+ * hour is ample for a run of an older version that is still going.
  */
 const STALE_BUNDLE_MS = 60 * 60 * 1000;
 
-/** Removes the bundles in `dir` other than `keep` whose directory is older than STALE_BUNDLE_MS. */
+/** Removes the bundles in `dir` other than `keep` last built or used over STALE_BUNDLE_MS before `now`. */
 export async function pruneBundles(dir, keep, now = Date.now()) {
   const names = await readdir(dir).catch(() => []);
   for (const name of names) {
@@ -132,6 +132,10 @@ export async function ensureBundle() {
       await rm(temp, { recursive: true, force: true });
       if (!existsSync(entry)) throw error; // Another run may have renamed its build in first.
     }
+  } else {
+    // Marks it used, for pruneBundles: a run that has not started its workers yet needs it.
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => {});
   }
   return { entry: pathToFileURL(entry).href };
 }

@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -83,3 +84,12 @@ test("building a bundle removes the bundles built more than an hour before, and 
 });
 
 const HOUR = 60 * 60 * 1000;
+
+test("using a bundle marks it used, so that building another does not remove it", async () => {
+  const { entry } = await bundle.ensureBundle();
+  const dir = dirname(fileURLToPath(entry));
+  const long = new Date(Date.now() - 5 * HOUR);
+  utimesSync(dir, long, long);
+  await bundle.ensureBundle();
+  expect(Date.now() - statSync(dir).mtimeMs).toBeLessThan(HOUR);
+});
