@@ -82,6 +82,14 @@ export const megabytes = (bytes: number) => (bytes / 1e6).toFixed(0);
 export const percent = (ratio: number) => `${(100 * ratio).toFixed(1)}%`;
 export const times = (ratio: number) => `${ratio.toFixed(2)}×`;
 
+/**
+ * a's time over b's in each run (the measurements of a run are interleaved, so a run's two
+ * met the same disturbance more nearly than two best times of different runs did).
+ */
+export function perRunRatios(a: Figure, b: Figure, format: (ratio: number) => string): string {
+  return a.wallSeconds.map((seconds, run) => format(seconds / b.wallSeconds[run]!)).join(", ");
+}
+
 function figureCells(figure: Figure): string[] {
   return [
     figure.label,
