@@ -34,6 +34,7 @@ import {
 } from "./series.ts";
 import { alignedLine, type Allocate } from "./framed.ts";
 import { BufferPool } from "./buffers.ts";
+import { WriteBehind } from "./write-behind.ts";
 import { deserializeSeriesState, serializeSeriesState } from "./series-state.ts";
 import { contributionsOf, deserializeSummary } from "./summary.ts";
 import {
@@ -460,6 +461,13 @@ function release(bytes: Uint8Array): void {
   if (bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) buffer.transfer(0);
 }
 
+/**
+ * Days whose cache entries may be in flight behind the aggregation. Their buffers are held
+ * until written (about 400 KB a day, pooled): 8 took a cold year as fast as 16, with a peak
+ * 2-4 MB lower; 4 gave back half of the time saved (BENCHMARKS.md, sixth round).
+ */
+const WRITES_BEHIND = 8;
+
 /** Runs `task` over `items` with at most `limit` at a time; the first failure stops new work and rejects. */
 async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) {
   let next = 0;
@@ -585,6 +593,10 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   };
   // Mostly waiting for files (reading, hashing, checking cached entries); aggregation is bounded by the pool.
   const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(8, 2 * options.workers);
+  // A day's task queues its writes and goes on (see WriteBehind): creating a file takes 0.9 ms of
+  // kernel time on the machine the benchmarks ran on, and tasks that each waited for their own
+  // writes left the main thread idle for 0.25-0.4 s of a cold year (BENCHMARKS.md, sixth round).
+  const writes = new WriteBehind(WRITES_BEHIND);
   try {
     await forEachLimit(plannedDays, concurrency, async (day) => {
       const useCached = async (key: string, bytes: number) => {
@@ -630,16 +642,20 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       aggregatedDays++;
       doneWith(bytes);
       if (result.aggregate !== null && result.summary !== null) {
-        await cache.writeEntry("aggregates", key, result.aggregate);
-        const entry = encodeSummaryEntry(result.status, result.summary, allocate);
-        await cache.writeEntry("summaries", key, entry);
-        keys.set(day.date, key);
-        doneWith(result.aggregate, result.summary, entry);
+        const { aggregate, summary } = result;
+        const entry = encodeSummaryEntry(result.status, summary, allocate);
+        await writes.add(async () => {
+          await cache.writeEntry("aggregates", key, aggregate);
+          await cache.writeEntry("summaries", key, entry);
+          keys.set(day.date, key);
+          doneWith(aggregate, summary, entry);
+        });
       }
       tick();
     });
+    await writes.done();
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), writes.settled()]);
   }
   await hashes?.save();
   io.progress.done();
