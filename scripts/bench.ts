@@ -165,6 +165,14 @@ interface Step {
   check?: (stdout: string) => void;
 }
 
+/** A check that the floor or processDay script (named `script`) read `count` files. */
+function expectFiles(script: string, count: number): (stdout: string) => void {
+  return (stdout) => {
+    const files = (JSON.parse(stdout) as { files: number }).files;
+    if (files !== count) throw new Error(`${script} read ${files} files, expected ${count}`);
+  };
+}
+
 function expectDays(aggregated: number, cached: number): (stdout: string) => void {
   return (stdout) => {
     const match = /\((\d+) aggregated, (\d+) from cache\)/.exec(stdout);
@@ -244,19 +252,13 @@ function planSteps(
       key: "floor",
       label: `floor: gunzip + JSON.parse, ${options.days} days`,
       args: () => [scripts.floor, source, data.first, data.last],
-      check: (stdout) => {
-        const files = (JSON.parse(stdout) as { files: number }).files;
-        if (files !== options.days) throw new Error(`floor read ${files} files, expected ${options.days}`);
-      },
+      check: expectFiles("floor", options.days),
     },
     {
       key: "days",
       label: `processDay only, ${options.days} days`,
       args: () => [scripts.days, source, data.first, data.last],
-      check: (stdout) => {
-        const files = (JSON.parse(stdout) as { files: number }).files;
-        if (files !== options.days) throw new Error(`days.ts read ${files} files, expected ${options.days}`);
-      },
+      check: expectFiles("days.ts", options.days),
     },
     // What any warm rebuild must do at least, in a fresh process: start Node and read the
     // new day (the floor), or aggregate it and nothing else (processDay, with its config).
@@ -264,19 +266,13 @@ function planSteps(
       key: "floor1",
       label: `floor: gunzip + JSON.parse, the new day only`,
       args: () => [scripts.floor, source, data.newDay, data.newDay],
-      check: (stdout) => {
-        const files = (JSON.parse(stdout) as { files: number }).files;
-        if (files !== 1) throw new Error(`floor read ${files} files, expected 1`);
-      },
+      check: expectFiles("floor", 1),
     },
     {
       key: "days1",
       label: `processDay only, the new day only`,
       args: () => [scripts.days, source, data.newDay, data.newDay],
-      check: (stdout) => {
-        const files = (JSON.parse(stdout) as { files: number }).files;
-        if (files !== 1) throw new Error(`days.ts read ${files} files, expected 1`);
-      },
+      check: expectFiles("days.ts", 1),
     },
     {
       key: "cold0",
