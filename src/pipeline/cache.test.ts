@@ -149,7 +149,9 @@ describe("openCache: raw downloads", () => {
   });
 });
 
-describe("openCache: aggregates", () => {
+// Entries kept one to a file: the series state and the source hashes (and the day entries of
+// caches made before packs).
+describe("openCache: entries in files", () => {
   const key = sha256("some content");
 
   it("round-trips a payload, including an empty one", async () => {
@@ -166,27 +168,27 @@ describe("openCache: aggregates", () => {
 
   it("detects a flipped payload byte and deletes the file", async () => {
     const cache = await openCache(dir);
-    await cache.writeEntry("aggregates", key, bytes("payload bytes"));
-    const path = join(dir, "aggregates", `${key}.bin`);
+    await cache.writeEntry("series", key, bytes("payload bytes"));
+    const path = join(dir, "series", `${key}.bin`);
     const file = await readFile(path);
     await flipByte(path, file.length - 2);
-    expect(await cache.readEntry("aggregates", key)).toBeUndefined();
-    expect(await readdir(join(dir, "aggregates"))).toEqual([]);
+    expect(await cache.readEntry("series", key)).toBeUndefined();
+    expect(await readdir(join(dir, "series"))).toEqual([]);
   });
 
   it("detects a truncated file, a broken header and a file that is not ours", async () => {
     const cache = await openCache(dir);
-    const path = join(dir, "aggregates", `${key}.bin`);
+    const path = join(dir, "series", `${key}.bin`);
     for (const corrupt of [
       (file: Buffer) => file.subarray(0, file.length - 1),
       (file: Buffer) => file.subarray(0, 10),
       () => Buffer.from("x".repeat(1000)),
       () => Buffer.from('{"sha256":1}\npayload'),
     ]) {
-      await cache.writeEntry("aggregates", key, bytes("payload bytes"));
+      await cache.writeEntry("series", key, bytes("payload bytes"));
       await writeFile(path, corrupt(await readFile(path)));
-      expect(await cache.readEntry("aggregates", key)).toBeUndefined();
-      expect(await readdir(join(dir, "aggregates"))).toEqual([]);
+      expect(await cache.readEntry("series", key)).toBeUndefined();
+      expect(await readdir(join(dir, "series"))).toEqual([]);
     }
   });
 });
@@ -218,18 +220,18 @@ describe("openCache: useEntry", () => {
 
   it("reports a damaged entry as absent and deletes it, without calling use", async () => {
     const cache = await openCache(dir);
-    const path = join(dir, "aggregates", `${key}.bin`);
+    const path = join(dir, "series", `${key}.bin`);
     for (const corrupt of [
       (file: Buffer) => file.subarray(0, file.length - 1),
       (file: Buffer) => Buffer.concat([file, Buffer.from("x")]),
       (file: Buffer) => Buffer.from(file.map((byte, i) => (i === file.length - 2 ? byte ^ 1 : byte))),
     ]) {
-      await cache.writeEntry("aggregates", key, bytes("payload bytes"));
+      await cache.writeEntry("series", key, bytes("payload bytes"));
       await writeFile(path, corrupt(await readFile(path)));
       let called = false;
-      expect(cache.useEntry("aggregates", key, () => (called = true))).toBeUndefined();
+      expect(cache.useEntry("series", key, () => (called = true))).toBeUndefined();
       expect(called).toBe(false);
-      expect(await readdir(join(dir, "aggregates"))).toEqual([]);
+      expect(await readdir(join(dir, "series"))).toEqual([]);
     }
   });
 
@@ -255,7 +257,14 @@ describe("openCache: paths", () => {
       await expect(cache.readEntry("aggregates", key)).rejects.toThrow(/not a sha256 hex key/);
       await expect(cache.writeEntry("aggregates", key, bytes("x"))).rejects.toThrow(/not a sha256 hex key/);
     }
-    expect((await readdir(dir)).sort()).toEqual(["aggregates", "raw", "series", "sources", "summaries"]);
+    expect((await readdir(dir)).sort()).toEqual([
+      "aggregates",
+      "packs",
+      "raw",
+      "series",
+      "sources",
+      "summaries",
+    ]);
     expect(await readdir(join(dir, "raw"))).toEqual([]);
     expect(await readdir(join(dir, "aggregates"))).toEqual([]);
   });

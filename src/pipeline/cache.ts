@@ -7,21 +7,25 @@
 //
 //   raw/<date>.bin         a day's file, as downloaded
 //   raw/<date>.json        its metadata (RawMeta); written last, so it commits the entry
-//   aggregates/<key>.bin   a day's aggregate (its report sets), with its status
-//   summaries/<key>.bin    a day's summary (counts only), with its status
+//   packs/*.pack           the day entries, sixteen to a file (packs.ts):
+//                            aggregates: a day's aggregate (its report sets)
+//                            summaries:  a day's summary (counts only), with its status
 //   series/<key>.bin       what repeated reports were counted for, from the last run
 //   sources/<key>.bin      the hashes of a source directory's files (file-hashes.ts)
-// Each of those is a header line {"crc32","length"} and then the payload.
+// Each entry is a header line {"crc32","length"} and then the payload. Caches made before
+// packs kept the day entries as aggregates/<key>.bin and summaries/<key>.bin; those are
+// still read (their keys are the same), and new ones go into packs.
 //
 // Paths are built only from validated dates and hex keys, so no string taken
 // from data can make the cache read or write outside its directory.
 
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, fstatSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { alignedLine } from "./framed.ts";
+import { checkedEntry, PackStore, type PackLocation } from "./packs.ts";
 
 export interface RawMeta {
   url: string;
@@ -56,13 +60,25 @@ export interface Cache {
    * no garbage. The payload is valid only during `use`, which must not call useEntry.
    */
   useEntry<T>(kind: EntryKind, key: string, use: (payload: Uint8Array) => T): T | undefined;
-  /** Writes an entry; a payload given in parts is stored as their concatenation. */
+  /**
+   * Writes an entry; a payload given in parts is stored as their concatenation. Readable
+   * once this resolves; a day entry is on disk for the next run once flush() has resolved.
+   */
   writeEntry(kind: EntryKind, key: string, payload: Uint8Array | readonly Uint8Array[]): Promise<void>;
+  /** Commits the day entries written so far (see packs.ts); throws if a pack could not be written. */
+  flush(): Promise<void>;
+  /** The keys of the entries of a kind of day entry held (for checks and tests). */
+  keys(kind: PackedKind): string[];
 }
 
 /** The kinds of computed entries, each in its own directory. */
 export const ENTRY_KINDS = ["aggregates", "summaries", "series", "sources"] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** The day entries, written by the hundred in a cold run: kept in packs. */
+const PACKED_KINDS = ["aggregates", "summaries"] as const;
+export type PackedKind = (typeof PACKED_KINDS)[number];
+const isPacked = (kind: EntryKind): kind is PackedKind => (PACKED_KINDS as readonly string[]).includes(kind);
 
 export function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
@@ -132,10 +148,23 @@ function assertKey(key: string): void {
 export async function openCache(dir: string): Promise<Cache> {
   const root = resolve(dir);
   const rawDir = join(root, "raw");
-  for (const sub of ["raw", ...ENTRY_KINDS]) {
+  for (const sub of ["raw", ...ENTRY_KINDS, "packs"]) {
     await mkdir(join(root, sub), { recursive: true });
     await removeStaleTemps(join(root, sub));
   }
+  const packs = await PackStore.open(join(root, "packs"), PACKED_KINDS);
+  // Day entries of a cache made before packs, if any: looked for only where there are some.
+  const legacy = new Map<EntryKind, boolean>();
+  for (const kind of PACKED_KINDS)
+    legacy.set(
+      kind,
+      (await readdir(join(root, kind))).some((name) => name.endsWith(".bin")),
+    );
+  const packedPayload = (location: PackLocation, kind: EntryKind, key: string, read: Uint8Array) => {
+    const payload = checkedEntry(read, kind, key);
+    if (payload === undefined) packs.damaged(location, kind, key);
+    return payload;
+  };
 
   const rawPaths = (date: string) => {
     assertDate(date);
@@ -198,9 +227,18 @@ export async function openCache(dir: string): Promise<Cache> {
 
     async readEntry(kind, key) {
       const path = entryPath(kind, key);
+      if (isPacked(kind)) {
+        const location = packs.get(kind, key);
+        if (location) {
+          const read = packs.read(location);
+          if (read === undefined) packs.damaged(location, kind, key);
+          return read && packedPayload(location, kind, key, read.bytes);
+        }
+        if (!legacy.get(kind)) return undefined;
+      }
       const file = await readIfExists(path);
       if (file === undefined) return undefined;
-      const payload = checkedPayload(file);
+      const payload = checkedEntry(file);
       if (payload === undefined) await rm(path, { force: true });
       return payload;
     },
@@ -208,13 +246,27 @@ export async function openCache(dir: string): Promise<Cache> {
     useEntry(kind, key, use) {
       if (scratchInUse) throw new Error("cache: useEntry called from its own callback");
       const path = entryPath(kind, key);
-      const file = readInto(path, scratch);
-      if (file === undefined) return undefined;
-      scratch = file.buffer;
-      const payload = checkedPayload(file.bytes);
-      if (payload === undefined) {
-        rmSync(path, { force: true });
-        return undefined;
+      let payload: Uint8Array | undefined;
+      const location = isPacked(kind) ? packs.get(kind, key) : undefined;
+      if (location) {
+        const read = packs.read(location, scratch);
+        if (read === undefined) {
+          packs.damaged(location, kind, key);
+          return undefined;
+        }
+        scratch = read.buffer;
+        payload = packedPayload(location, kind, key, read.bytes);
+        if (payload === undefined) return undefined;
+      } else {
+        if (isPacked(kind) && !legacy.get(kind)) return undefined;
+        const file = readInto(path, scratch);
+        if (file === undefined) return undefined;
+        scratch = file.buffer;
+        payload = checkedEntry(file.bytes);
+        if (payload === undefined) {
+          rmSync(path, { force: true });
+          return undefined;
+        }
       }
       scratchInUse = true;
       try {
@@ -235,8 +287,23 @@ export async function openCache(dir: string): Promise<Cache> {
         length += part.byteLength;
       }
       // Padded so that the payload starts on an 8-byte boundary of the file read back.
+      if (isPacked(kind)) {
+        // The kind and key too: a pack's entry is trusted only under the name it was written as.
+        const header = alignedLine(JSON.stringify({ crc32: checksum, length, kind, key }));
+        await packs.write(kind, key, [header, ...parts]);
+        return;
+      }
       const header = alignedLine(JSON.stringify({ crc32: checksum, length }));
       await atomicWrite(path, [header, ...parts]);
+    },
+
+    flush: () => packs.flush(),
+
+    keys(kind) {
+      const files = readdirSync(join(root, kind))
+        .filter((name) => KEY.test(name.slice(0, -4)) && name.endsWith(".bin"))
+        .map((name) => name.slice(0, -4));
+      return [...new Set([...packs.keys(kind), ...files])];
     },
   };
 }
@@ -309,26 +376,6 @@ function parseRawMeta(bytes: Uint8Array): RawMeta | undefined {
     return undefined;
   }
   return value as RawMeta;
-}
-
-const NEWLINE = 0x0a;
-// The header is a short JSON line; a file without a newline this early is not ours.
-const MAX_HEADER = 256;
-
-function checkedPayload(file: Uint8Array): Uint8Array | undefined {
-  const newline = file.subarray(0, MAX_HEADER).indexOf(NEWLINE);
-  if (newline < 0) return undefined;
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder().decode(file.subarray(0, newline)));
-  } catch {
-    return undefined;
-  }
-  if (typeof header !== "object" || header === null) return undefined;
-  const { crc32: expected, length } = header as Record<string, unknown>;
-  const payload = file.subarray(newline + 1);
-  if (length !== payload.byteLength || expected !== crc32(payload)) return undefined;
-  return payload;
 }
 
 // No single write takes this long; an older temp file is left over even if its

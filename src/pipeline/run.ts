@@ -597,6 +597,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   // kernel time on the machine the benchmarks ran on, and tasks that each waited for their own
   // writes left the main thread idle for 0.25-0.4 s of a cold year (BENCHMARKS.md, sixth round).
   const writes = new WriteBehind(WRITES_BEHIND);
+  let daysDone = false;
   try {
     await forEachLimit(plannedDays, concurrency, async (day) => {
       const useCached = async (key: string, bytes: number) => {
@@ -654,9 +655,13 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       tick();
     });
     await writes.done();
+    daysDone = true;
   } finally {
     await Promise.all([pool.close(), writes.settled()]);
+    // The days aggregated so far are kept for the next run even when this one fails.
+    if (!daysDone) await cache.flush().catch(() => {});
   }
+  await cache.flush();
   await hashes?.save();
   io.progress.done();
 
@@ -708,6 +713,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
     },
   };
   const { result: series, state } = await computeSeriesState(source, dates, plan, previous?.series);
+  await cache.flush(); // days the series had to aggregate again
   const dayStatuses = new Map(
     [...keys].map(([date, key]) => [stateDayId(date, key), statuses.get(date)!] as const),
   );

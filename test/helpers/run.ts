@@ -11,6 +11,7 @@ import { Generator, type OutputFormat } from "../../scripts/generate-lib.ts";
 import type { DataOptions } from "../../src/pipeline/options.ts";
 import { createProgress } from "../../src/pipeline/progress.ts";
 import { openCache, type EntryKind } from "../../src/pipeline/cache.ts";
+import { checkedEntry, readIndex } from "../../src/pipeline/packs.ts";
 import { ensureBundle } from "../../scripts/data-bundle.mjs";
 import { runData, type RunIO, type RunSummary } from "../../src/pipeline/run.ts";
 import type { UploadConfig } from "../../src/pipeline/types.ts";
@@ -183,10 +184,34 @@ function spawnCli(args: readonly string[], options: Parameters<typeof runCli>[1]
   });
 }
 
+/** A day entry in a pack of a cache: `length` bytes (header line and payload) at `offset` of `path`. */
+export interface PackedEntry {
+  kind: string;
+  key: string;
+  path: string;
+  offset: number;
+  length: number;
+}
+
+/** Every entry of every committed pack of the cache at `dir`, in the order the packs were made. */
+export async function packedEntries(dir: string): Promise<PackedEntry[]> {
+  const packs = join(dir, "packs");
+  const names = (await readdir(packs).catch(() => [])).filter((name) => name.endsWith(".pack")).sort();
+  return names.flatMap((name) =>
+    (readIndex(join(packs, name), ["aggregates", "summaries"]) ?? []).map(([kind, key, offset, length]) => ({
+      kind,
+      key,
+      path: join(packs, name),
+      offset,
+      length,
+    })),
+  );
+}
+
 /**
  * What is wrong with a cache directory, as the next run would find it: temp
  * files left behind (unless `allowTemps`, for a killed writer, whose temps the
- * next run removes), committed raw downloads or aggregates that fail their
+ * next run removes), committed raw downloads, packs or entries that fail their
  * check. A raw .bin without its .json is an uncommitted write, not a problem.
  */
 export async function cacheProblems(dir: string, options: { allowTemps?: boolean } = {}): Promise<string[]> {
@@ -194,8 +219,22 @@ export async function cacheProblems(dir: string, options: { allowTemps?: boolean
   const before = await readTree(dir);
   for (const name of before.keys()) {
     if (name.includes(".tmp-") && !options.allowTemps) problems.push(`temp file ${name}`);
+    if (/^packs\/[^/]+\.pack$/.test(name) && !readIndex(join(dir, name), ["aggregates", "summaries"]))
+      problems.push(`pack ${name} fails its check`);
+  }
+  // Every entry of every pack, the ones later packs replaced too: damage is not left behind.
+  for (const entry of await packedEntries(dir)) {
+    const bytes = (await readFile(entry.path)).subarray(entry.offset, entry.offset + entry.length);
+    if (checkedEntry(new Uint8Array(bytes), entry.kind, entry.key) === undefined)
+      problems.push(`entry ${entry.kind}/${entry.key} in ${relative(dir, entry.path)} fails its check`);
   }
   const cache = await openCache(dir);
+  for (const kind of ["aggregates", "summaries"] as const) {
+    for (const key of cache.keys(kind)) {
+      if (cache.useEntry(kind, key, () => true) === undefined)
+        problems.push(`entry ${kind}/${key} fails its check`);
+    }
+  }
   for (const name of (await readTree(dir)).keys()) {
     if (name.includes(".tmp-")) problems.push(`temp file ${name} survives opening the cache`);
     const raw = /^raw\/(\d{4}-\d{2}-\d{2})\.json$/.exec(name);
