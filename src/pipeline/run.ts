@@ -593,9 +593,10 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   };
   // Mostly waiting for files (reading, hashing, checking cached entries); aggregation is bounded by the pool.
   const concurrency = plannedDays.some((day) => day.kind === "url") ? 6 : Math.max(8, 2 * options.workers);
-  // A day's task queues its writes and goes on (see WriteBehind): creating a file takes 0.9 ms of
-  // kernel time on the machine the benchmarks ran on, and tasks that each waited for their own
-  // writes left the main thread idle for 0.25-0.4 s of a cold year (BENCHMARKS.md, sixth round).
+  // A day's task queues its writes and goes on (see WriteBehind): when each entry was a file of
+  // its own (0.9 ms of kernel time to create on the machine the benchmarks ran on), tasks that
+  // each waited for their own writes left the main thread idle for 0.25-0.4 s of a cold year
+  // (BENCHMARKS.md, sixth round). Entries now go into packs (packs.ts), flushed after the days.
   const writes = new WriteBehind(WRITES_BEHIND);
   let daysDone = false;
   try {
