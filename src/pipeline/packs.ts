@@ -30,6 +30,8 @@ export const PACK_ENTRIES = 16;
 
 const TRAILER_BYTES = 64;
 const PACK_SUFFIX = ".pack";
+// Temp packs are named as cache.ts's atomicWrite names its temp files, so that openCache's
+// sweep of a killed writer's temp files removes them too.
 const TEMP_MARKER = ".tmp-";
 const KEY = /^[0-9a-f]{64}$/;
 
