@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openCache, sha256 } from "./cache.ts";
-import { checkedEntry, PACK_ENTRIES, readIndex } from "./packs.ts";
+import { checkedEntry, MAX_SMALL_PACKS, PACK_ENTRIES, readIndex } from "./packs.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (payload: Uint8Array | undefined) => (payload ? new TextDecoder().decode(payload) : undefined);
@@ -143,6 +143,29 @@ describe("packs", () => {
       expect(await reopened.readEntry("aggregates", key)).toBeUndefined();
       expect(await packNames()).toEqual([]);
     }
+  });
+
+  it("merges small packs once there are many, as daily rebuilds make them", async () => {
+    const keys = Array.from({ length: MAX_SMALL_PACKS + 5 }, (_, i) => sha256(`day ${i}`));
+    let most = 0;
+    for (const [i, key] of keys.entries()) {
+      // One run a day, each adding the new day's two entries.
+      const cache = await openCache(dir);
+      await cache.writeEntry("aggregates", key, bytes(`aggregate ${i}`));
+      await cache.writeEntry("summaries", key, bytes(`summary ${i}`));
+      await cache.flush();
+      most = Math.max(most, (await packNames()).length);
+    }
+    expect(most).toBe(MAX_SMALL_PACKS);
+    expect((await packNames()).length).toBeLessThan(MAX_SMALL_PACKS);
+    expect((await packNames()).every((name) => name.endsWith(".pack"))).toBe(true);
+    const cache = await openCache(dir);
+    for (const [i, key] of keys.entries()) {
+      expect(text(await cache.readEntry("aggregates", key))).toBe(`aggregate ${i}`);
+      expect(text(await cache.readEntry("summaries", key))).toBe(`summary ${i}`);
+    }
+    for (const entry of await entries())
+      expect(checkedEntry(entry.bytes, entry.kind, entry.key)).toBeDefined();
   });
 
   it("trusts an entry only under the kind and key it was written as", async () => {

@@ -28,6 +28,12 @@ import { crc32 } from "node:zlib";
 /** Entries a pack holds at most: 8 days of a cold run, so a kill loses at most 8 days' work. */
 export const PACK_ENTRIES = 16;
 
+/**
+ * Packs of at most half that many entries that are let be before they are merged: a daily
+ * rebuild adds one pack of two entries a day, and each run reads every pack's index.
+ */
+export const MAX_SMALL_PACKS = 32;
+
 const TRAILER_BYTES = 64;
 const PACK_SUFFIX = ".pack";
 // Temp packs are named as cache.ts's atomicWrite names its temp files, so that openCache's
@@ -81,6 +87,8 @@ export class PackStore {
   private readonly commits = new Set<Promise<void>>();
   private readonly writes = new Set<Promise<void>>();
   private readonly damagedPacks = new Set<Pack>();
+  /** The packs on disk that this store knows of. */
+  private readonly committed = new Set<Pack>();
   private failure: unknown;
 
   private constructor(dir: string, kinds: readonly string[]) {
@@ -104,6 +112,7 @@ export class PackStore {
         continue;
       }
       const pack = new Pack(path, path, entries);
+      store.committed.add(pack);
       for (const [kind, key, offset, length] of entries)
         store.index.set(idOf(kind, key), { pack, offset, length });
     }
@@ -199,15 +208,21 @@ export class PackStore {
   }
 
   /**
-   * Commits the pack being written and waits for every commit; first rewrites the damaged
-   * packs' other entries into a new pack, then removes them. Throws the first failure.
+   * Commits the pack being written and waits for every commit. Then rewrites the entries of
+   * the damaged packs, and of the small ones once there are more than MAX_SMALL_PACKS of
+   * them, into new packs, and removes those packs. Throws the first failure.
    */
   async flush(): Promise<void> {
-    for (const pack of [...this.damagedPacks]) {
-      this.damagedPacks.delete(pack);
+    await this.commitCurrent();
+    this.throwFailure();
+    const small = [...this.committed].filter((pack) => pack.entries.length <= PACK_ENTRIES / 2);
+    const rewritten = new Set([...this.damagedPacks, ...(small.length > MAX_SMALL_PACKS ? small : [])]);
+    this.damagedPacks.clear();
+    if (rewritten.size === 0) return;
+    for (const pack of rewritten) {
       for (const [kind, key] of pack.entries) {
         const location = this.index.get(idOf(kind, key));
-        if (location?.pack !== pack) continue;
+        if (location?.pack !== pack) continue; // replaced by a later pack
         const read = this.read(location);
         if (read === undefined || checkedEntry(read.bytes, kind, key) === undefined) {
           this.index.delete(idOf(kind, key));
@@ -215,12 +230,14 @@ export class PackStore {
         }
         await this.write(kind, key, [read.bytes]);
       }
-      await this.commitCurrent();
-      pack.dead = true;
-      await rm(pack.file, { force: true });
     }
     await this.commitCurrent();
     this.throwFailure();
+    // Only now that their entries are in packs of their own.
+    for (const pack of rewritten) {
+      this.forget(pack);
+      await rm(pack.file, { force: true });
+    }
   }
 
   private async commitCurrent(): Promise<void> {
@@ -266,6 +283,7 @@ export class PackStore {
           await writeAll(handle, trailer, pack.length + index.length);
           await rename(pack.file, pack.path);
           pack.file = pack.path;
+          this.committed.add(pack);
         } else pack.dead = true;
       } catch (error) {
         this.forget(pack);
@@ -283,6 +301,7 @@ export class PackStore {
 
   private forget(pack: Pack): void {
     pack.dead = true;
+    this.committed.delete(pack);
     for (const [kind, key] of pack.entries) {
       if (this.index.get(idOf(kind, key))?.pack === pack) this.index.delete(idOf(kind, key));
     }
