@@ -401,6 +401,8 @@ interface ProgramEntry {
   dims: Uint32Array;
   count: number;
   lastLine: number;
+  /** A report that came back on a later line has an entry here: only then may it be listed twice. */
+  repeats: boolean;
 }
 
 interface ChartBuilder {
@@ -538,6 +540,7 @@ function flatten(report: Report, names: StringTable, into: FlatReport): FlatRepo
 export function addFlatReport(day: DayBuilder, report: FlatReport): void {
   const line = day.lines++;
   let index = day.reportOf.get(report.X);
+  const repeat = index !== undefined;
   if (index === undefined) {
     index = day.xs.length;
     day.xs.push(report.X);
@@ -546,7 +549,7 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
   for (let e = 0; e < report.entryCount; e++) {
     const entry = report.entries[e]!;
     const slot = (day.programSlots[entry.programId] ??= programSlot(day, entry.Program));
-    addProgramEntry(day, slot.entry, entry, index, line);
+    addProgramEntry(day, slot.entry, entry, index, line, repeat);
     const plan = slot.plan;
     if (!plan) continue;
     for (let f = 0; f < plan.fields.length; f++) {
@@ -595,7 +598,13 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
 function programSlot(day: DayBuilder, program: string): ProgramSlot {
   let entry = day.programs.get(program);
   if (!entry) {
-    entry = { reports: new Uint32Array(256), dims: new Uint32Array(3 * 256), count: 0, lastLine: -1 };
+    entry = {
+      reports: new Uint32Array(256),
+      dims: new Uint32Array(3 * 256),
+      count: 0,
+      lastLine: -1,
+      repeats: false,
+    };
     day.programs.set(program, entry);
   }
   const plan = day.plan.programs.get(program);
@@ -628,10 +637,12 @@ function addProgramEntry(
   entry: FlatProgram,
   index: number,
   line: number,
+  repeat: boolean,
 ): void {
   // A second entry for the same program on the same line adds nothing: the first one wins.
   if (program.lastLine === line) return;
   program.lastLine = line;
+  if (repeat) program.repeats = true;
   const at = program.count++;
   if (at === program.reports.length) {
     program.reports = grown(program.reports, 2 * at);
@@ -747,7 +758,7 @@ export function finishDay(day: DayBuilder): DayAggregate {
   const programs: DayProgram[] = [];
   for (const [program, entry] of day.programs) {
     const reports = entry.reports.subarray(0, entry.count);
-    const kept = keep ? keep(reports) : undefined;
+    const kept = keep && entry.repeats ? keep(reports) : undefined;
     const dim = (offset: number) => {
       const ids = new Uint32Array(kept ? kept.length : entry.count);
       for (let i = 0; i < ids.length; i++) ids[i] = entry.dims[3 * (kept ? kept[i]! : i) + offset]!;
@@ -807,7 +818,7 @@ function entriesWithRepeats(day: DayBuilder): Uint8Array {
  * list, or undefined when the list names each report once (most lists, even on a day
  * with repeated ids: only the lists those reports are in hold them twice).
  */
-function firstPerReport(reportCount: number): (reports: ArrayLike<number>) => number[] | undefined {
+function firstPerReport(reportCount: number): (reports: ArrayLike<number>) => Uint32Array | undefined {
   const seenIn = new Int32Array(reportCount).fill(-1);
   let list = 0;
   return (reports) => {
@@ -820,22 +831,24 @@ function firstPerReport(reportCount: number): (reports: ArrayLike<number>) => nu
     }
     if (position === reports.length) return undefined;
     // A repeat at `position`: keep what came before it, then go on keeping first occurrences.
-    const kept = Array.from({ length: position }, (_, i) => i);
+    const kept = new Uint32Array(reports.length);
+    for (let i = 0; i < position; i++) kept[i] = i;
+    let count = position;
     for (position++; position < reports.length; position++) {
       const report = reports[position]!;
       if (seenIn[report] === list) continue;
       seenIn[report] = list;
-      kept.push(position);
+      kept[count++] = position;
     }
-    return kept;
+    return kept.subarray(0, count);
   };
 }
 
 /** `values` at `positions` (all of them when undefined). */
-function pick<T extends Uint32Array | Float64Array>(values: T, positions: number[] | undefined): T {
+function pick<T extends Uint32Array | Float64Array>(values: T, positions: Uint32Array | undefined): T {
   if (!positions) return values;
   const picked = new (values.constructor as { new (length: number): T })(positions.length);
-  positions.forEach((position, i) => (picked[i] = values[position]!));
+  for (let i = 0; i < positions.length; i++) picked[i] = values[positions[i]!]!;
   return picked;
 }
 
