@@ -194,6 +194,21 @@ describe("report ids within a day", () => {
     expect(bucketsOf(day, 0)).toEqual({ vscode: [0.5], vim: [0.5] });
     expect(bucketsOf(day, 2)).toEqual({ linux: [0.5], windows: [0.5] });
   });
+
+  test("a day of many reports, some on several lines, lists each report once", () => {
+    const plan = buildPlan([clientChart(), ...builtinCharts(unrestricted, GOPLS, [], id)]);
+    // More distinct ids than the index of ids starts with room for; every 7th comes back.
+    const xs = Array.from({ length: 6000 }, (_, i) => (i + 1) / 6001);
+    const lines = [...xs, ...xs.filter((_, i) => i % 7 === 0).reverse()];
+    const day = aggregate(
+      plan,
+      lines.map((x) => report(x, entry(GOPLS, { Counters: { "gopls/client:vscode": 1 } }))),
+    );
+    expect(Array.from(day.xs)).toEqual(xs);
+    expect(day.programs[0]!.reports.length).toBe(xs.length);
+    expect(new Set(day.programs[0]!.reports).size).toBe(xs.length);
+    expect(bucketsOf(day, 0).vscode).toEqual([...xs].sort());
+  });
 });
 
 describe("stacks", () => {

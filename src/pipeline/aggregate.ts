@@ -426,6 +426,53 @@ interface ProgramSlot {
   counterEntries: (Entry[] | null | undefined)[];
 }
 
+const idBits = new Float64Array(1);
+const idWords = new Uint32Array(idBits.buffer);
+
+/**
+ * A day's report ids (X, in (0, 1]) → report index: open addressing on the id's bits. A Map
+ * keyed by doubles boxes each key and hashes it more slowly: its lookups were 40 ms of 180
+ * days of processDay in CPU profiles, these are 9-15 ms.
+ */
+class ReportIndex {
+  private keys = new Float64Array(4096);
+  private indexes = new Int32Array(4096).fill(-1);
+  private size = 0;
+
+  /** The index of report `x`, or -1. */
+  get(x: number): number {
+    return this.indexes[this.slot(x)]!;
+  }
+
+  /** Adds report `x` (not yet in) at `index`. */
+  set(x: number, index: number): void {
+    if (2 * (this.size + 1) > this.keys.length) this.grow();
+    const slot = this.slot(x);
+    this.keys[slot] = x;
+    this.indexes[slot] = index;
+    this.size++;
+  }
+
+  private slot(x: number): number {
+    idBits[0] = x;
+    let hash = Math.imul(idWords[0]! ^ Math.imul(idWords[1]!, 0x9e3779b1), 0x85ebca6b);
+    hash ^= hash >>> 15;
+    const mask = this.keys.length - 1;
+    let slot = hash & mask;
+    while (this.indexes[slot] !== -1 && this.keys[slot] !== x) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  private grow(): void {
+    const { keys, indexes } = this;
+    this.keys = new Float64Array(2 * keys.length);
+    this.indexes = new Int32Array(2 * keys.length).fill(-1);
+    this.size = 0;
+    for (let slot = 0; slot < keys.length; slot++)
+      if (indexes[slot]! >= 0) this.set(keys[slot]!, indexes[slot]!);
+  }
+}
+
 /** A day being aggregated; add reports in line order, then finishDay. */
 export interface DayBuilder {
   readonly date: string;
@@ -434,7 +481,7 @@ export interface DayBuilder {
   readonly names: StringTable;
   lines: number;
   xs: number[];
-  reportOf: Map<number, number>;
+  reportOf: ReportIndex;
   /** Reports whose X came back on a later line (each time it did). */
   repeated: number[];
   /** GOOS, GOARCH and GoVersion values, as the aggregate stores them; and by name id. */
@@ -457,7 +504,7 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
     names: stringTable(),
     lines: 0,
     xs: [],
-    reportOf: new Map(),
+    reportOf: new ReportIndex(),
     repeated: [],
     strings: [],
     stringIds: new Map(),
@@ -540,8 +587,8 @@ function flatten(report: Report, names: StringTable, into: FlatReport): FlatRepo
 export function addFlatReport(day: DayBuilder, report: FlatReport): void {
   const line = day.lines++;
   let index = day.reportOf.get(report.X);
-  const repeat = index !== undefined;
-  if (index === undefined) {
+  const repeat = index >= 0;
+  if (index < 0) {
     index = day.xs.length;
     day.xs.push(report.X);
     day.reportOf.set(report.X, index);
