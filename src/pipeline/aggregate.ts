@@ -435,9 +435,19 @@ const idWords = new Uint32Array(idBits.buffer);
  * days of processDay in CPU profiles, these are 9-15 ms.
  */
 class ReportIndex {
-  private keys = new Float64Array(4096);
-  private indexes = new Int32Array(4096).fill(-1);
+  private keys: Float64Array;
+  private indexes: Int32Array;
   private size = 0;
+
+  constructor(capacity = 4096) {
+    this.keys = new Float64Array(capacity);
+    this.indexes = new Int32Array(capacity).fill(-1);
+  }
+
+  clear(): void {
+    this.indexes.fill(-1);
+    this.size = 0;
+  }
 
   /** The index of report `x`, or -1. */
   get(x: number): number {
@@ -465,8 +475,8 @@ class ReportIndex {
 
   private grow(): void {
     const { keys, indexes } = this;
-    this.keys = new Float64Array(2 * keys.length);
-    this.indexes = new Int32Array(2 * keys.length).fill(-1);
+    this.keys = new Float64Array(Math.max(4096, 2 * keys.length));
+    this.indexes = new Int32Array(this.keys.length).fill(-1);
     this.size = 0;
     for (let slot = 0; slot < keys.length; slot++)
       if (indexes[slot]! >= 0) this.set(keys[slot]!, indexes[slot]!);
@@ -504,7 +514,7 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
     names: stringTable(),
     lines: 0,
     xs: [],
-    reportOf: new ReportIndex(),
+    reportOf: spareIndexes.pop() ?? new ReportIndex(),
     repeated: [],
     strings: [],
     stringIds: new Map(),
@@ -537,6 +547,9 @@ export function recycleDay(day: DayBuilder): void {
   day.log.length = 0;
   spareLogs.push(day.log);
   day.log = emptyLog();
+  day.reportOf.clear();
+  spareIndexes.push(day.reportOf);
+  day.reportOf = new ReportIndex(16);
 }
 
 /**
@@ -758,6 +771,8 @@ function record(day: DayBuilder, entry: Entry, index: number, line: number, valu
  * could be told from the run-to-run noise, BENCHMARKS.md).
  */
 const spareLogs: MembershipLog[] = [];
+/** The same for the days' indexes of report ids (96 KB each, for 2,000 reports a day). */
+const spareIndexes: ReportIndex[] = [];
 
 function growLog(log: MembershipLog): void {
   log.entries = grown(log.entries, 2 * log.entries.length);
