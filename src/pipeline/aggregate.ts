@@ -883,6 +883,8 @@ function entriesWithRepeats(day: DayBuilder): Uint8Array {
 function firstPerReport(reportCount: number): (reports: ArrayLike<number>) => Uint32Array | undefined {
   const seenIn = new Int32Array(reportCount).fill(-1);
   let list = 0;
+  // The positions kept, valid until the next call: every caller copies them out (pick) first.
+  let kept = new Uint32Array(0);
   return (reports) => {
     list++;
     let position = 0;
@@ -893,7 +895,7 @@ function firstPerReport(reportCount: number): (reports: ArrayLike<number>) => Ui
     }
     if (position === reports.length) return undefined;
     // A repeat at `position`: keep what came before it, then go on keeping first occurrences.
-    const kept = new Uint32Array(reports.length);
+    if (kept.length < reports.length) kept = new Uint32Array(Math.max(reports.length, 2 * kept.length));
     for (let i = 0; i < position; i++) kept[i] = i;
     let count = position;
     for (position++; position < reports.length; position++) {
