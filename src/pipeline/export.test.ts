@@ -124,6 +124,18 @@ describe("openOutputDir", () => {
     expect((await readdir(root)).sort()).toEqual(["out"]);
   });
 
+  it("writes content given in parts as their concatenation, UTF-8 across parts included", async () => {
+    const root = await temporaryDir();
+    const target = join(root, "out");
+    const out = await openOutputDir(target);
+    const parts = ["program,chart\n", "cmd/go,é\n", "", "x".repeat(100_000), "\n"];
+    await out.write("all.csv", parts);
+    await out.write(join("charts", "none.csv"), []);
+    await out.commit();
+    expect(await readFile(join(target, "all.csv"), "utf8")).toBe(parts.join(""));
+    expect(await readFile(join(target, "charts", "none.csv"), "utf8")).toBe("");
+  });
+
   it("fails the commit when a write failed, and leaves the previous output in place", async () => {
     const root = await temporaryDir();
     const target = join(root, "out");

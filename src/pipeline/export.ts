@@ -1,7 +1,7 @@
 // The export step: chart rows and pages' JSON, written to --out.
 // Everything here is deterministic: the same inputs give byte-identical files.
 
-import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 
 /** JSON as written to --out: stable key order is the producer's; compact for the site's payloads. */
@@ -11,8 +11,12 @@ export function toJson(value: unknown): string {
 
 /** Files being written to a staging directory, then put in place of `outDir` as a whole. */
 export interface OutputDir {
-  /** Writes one file (a path relative to `outDir`); several may be in flight at once. */
-  write(relative: string, content: string): Promise<void>;
+  /**
+   * Writes one file (a path relative to `outDir`); several may be in flight at once. Content
+   * given in parts is written as their concatenation, part by part (all.csv is megabytes:
+   * joined, it and its UTF-8 bytes were both held at the end of the run).
+   */
+  write(relative: string, content: string | readonly string[]): Promise<void>;
   /** Waits for every write, then replaces `outDir` with the staging directory. */
   commit(): Promise<void>;
 }
@@ -40,12 +44,18 @@ export async function openOutputDir(outDir: string): Promise<OutputDir> {
   const dirs = new Map<string, Promise<unknown>>([[staging, Promise.resolve()]]);
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  const written = async (path: string, content: string) => {
+  const written = async (path: string, content: string | readonly string[]) => {
     const dir = dirname(path);
     let made = dirs.get(dir);
     if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
     await made;
-    await writeFile(path, content);
+    if (typeof content === "string") return writeFile(path, content);
+    const file = await open(path, "w");
+    try {
+      for (const part of content) await file.writeFile(part);
+    } finally {
+      await file.close();
+    }
   };
   return {
     async write(relative, content) {

@@ -882,7 +882,7 @@ async function exportFiles(
     uploadConfig: { path: options.uploadConfig, derived: !config.restricted, config: config.upload },
   };
   await out.write("index.json", toJson(index));
-  await out.write("all.csv", allCsv.join(""));
+  await out.write("all.csv", allCsv);
   await out.write("days.json", toJson(days));
   await out.write("participation.json", toJson(series.participation));
   await out.write("config.json", toJson(configFile));
