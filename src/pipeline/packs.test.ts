@@ -1,7 +1,7 @@
 // Day entries in packs (packs.ts), through the cache that keeps them: readable as soon as
 // written, on disk once flushed, replaced by later writes, and never trusted when damaged.
 
-import { mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -166,6 +166,22 @@ describe("packs", () => {
     }
     for (const entry of await entries())
       expect(checkedEntry(entry.bytes, entry.kind, entry.key)).toBeDefined();
+  });
+
+  it("tells a damaged pack (undefined, removed) from one it cannot read (an error, kept)", async () => {
+    const cache = await openCache(dir);
+    await cache.writeEntry("aggregates", sha256("a"), bytes("payload"));
+    await cache.flush();
+    const [name] = await packNames();
+    const path = join(dir, "packs", name!);
+    expect(readIndex(path, KINDS)).toHaveLength(1);
+    expect(readIndex(join(dir, "packs", "gone.pack"), KINDS)).toBeUndefined();
+    // Reading a directory fails with EISDIR: an I/O error, not damage.
+    await mkdir(join(dir, "packs", "unreadable.pack"));
+    expect(() => readIndex(join(dir, "packs", "unreadable.pack"), KINDS)).toThrow(/EISDIR/);
+    await expect(openCache(dir)).rejects.toThrow(/cannot read .*unreadable\.pack: EISDIR/);
+    await truncate(path, (await readFile(path)).length - 70);
+    expect(readIndex(path, KINDS)).toBeUndefined();
   });
 
   it("trusts an entry only under the kind and key it was written as", async () => {

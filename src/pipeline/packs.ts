@@ -106,7 +106,12 @@ export class PackStore {
     const names = (await readdir(dir)).filter((name) => name.endsWith(PACK_SUFFIX)).sort();
     for (const name of names) {
       const path = join(dir, name);
-      const entries = readIndex(path, kinds);
+      let entries: IndexEntry[] | undefined;
+      try {
+        entries = readIndex(path, kinds);
+      } catch (error) {
+        throw new Error(`cache: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      }
       if (entries === undefined) {
         await rm(path, { force: true });
         continue;
@@ -337,14 +342,17 @@ function trailerLine(fields: { index: number; length: number; crc32: number }): 
 
 /**
  * A pack's index: [kind, key, offset, length] of each entry, in the order written; undefined
- * when its trailer or index does not hold together, or names a kind not in `kinds`.
+ * when its trailer or index does not hold together, or names a kind not in `kinds`, or the
+ * pack is gone. Throws when it cannot be read (an I/O error is not a damaged pack: the pack
+ * would be removed for it).
  */
 export function readIndex(path: string, kinds: readonly string[]): IndexEntry[] | undefined {
   let fd: number;
   try {
     fd = openSync(path, "r");
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
   }
   try {
     const size = fstatSync(fd).size;
@@ -369,19 +377,23 @@ export function readIndex(path: string, kinds: readonly string[]): IndexEntry[] 
         return undefined;
     }
     return entries as IndexEntry[];
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof ShortRead) return undefined;
+    throw error;
   } finally {
     closeSync(fd);
   }
 }
+
+/** A file that ends before the bytes its trailer promised (cut short since it was sized). */
+class ShortRead extends Error {}
 
 function readAt(fd: number, position: number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);
   let filled = 0;
   while (filled < length) {
     const read = readSync(fd, bytes, filled, length - filled, position + filled);
-    if (read === 0) throw new Error("short read");
+    if (read === 0) throw new ShortRead(`short read at ${position + filled}`);
     filled += read;
   }
   return bytes;
