@@ -81,7 +81,6 @@ let sequence = 0;
 
 export class PackStore {
   private readonly dir: string;
-  private readonly kinds: readonly string[];
   private readonly index = new Map<string, PackLocation>();
   private current: Pack | undefined;
   private readonly commits = new Set<Promise<void>>();
@@ -91,9 +90,8 @@ export class PackStore {
   private readonly committed = new Set<Pack>();
   private failure: unknown;
 
-  private constructor(dir: string, kinds: readonly string[]) {
+  private constructor(dir: string) {
     this.dir = dir;
-    this.kinds = kinds;
   }
 
   /**
@@ -102,7 +100,7 @@ export class PackStore {
    */
   static async open(dir: string, kinds: readonly string[]): Promise<PackStore> {
     await mkdir(dir, { recursive: true });
-    const store = new PackStore(dir, kinds);
+    const store = new PackStore(dir);
     const names = (await readdir(dir)).filter((name) => name.endsWith(PACK_SUFFIX)).sort();
     for (const name of names) {
       const path = join(dir, name);
