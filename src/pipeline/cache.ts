@@ -20,12 +20,12 @@
 // from data can make the cache read or write outside its directory.
 
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, readdirSync, readFileSync, readSync, rmSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { alignedLine } from "./framed.ts";
-import { checkedEntry, PackStore, type PackLocation } from "./packs.ts";
+import { checkedEntry, openIfExists, PackStore, type PackLocation } from "./packs.ts";
 
 export interface RawMeta {
   url: string;
@@ -76,7 +76,7 @@ export const ENTRY_KINDS = ["aggregates", "summaries", "series", "sources"] as c
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 /** The day entries, written by the hundred in a cold run: kept in packs. */
-const PACKED_KINDS = ["aggregates", "summaries"] as const;
+export const PACKED_KINDS = ["aggregates", "summaries"] as const;
 export type PackedKind = (typeof PACKED_KINDS)[number];
 const isPacked = (kind: EntryKind): kind is PackedKind => (PACKED_KINDS as readonly string[]).includes(kind);
 
@@ -160,10 +160,15 @@ export async function openCache(dir: string): Promise<Cache> {
       kind,
       (await readdir(join(root, kind))).some((name) => name.endsWith(".bin")),
     );
-  const packedPayload = (location: PackLocation, kind: EntryKind, key: string, read: Uint8Array) => {
-    const payload = checkedEntry(read, kind, key);
-    if (payload === undefined) packs.damaged(location, kind, key);
-    return payload;
+  /** A packed entry's payload, read into `buffer` when large enough; undefined (and the entry forgotten) when it fails its check. */
+  const readPacked = (location: PackLocation, kind: EntryKind, key: string, buffer?: Uint8Array) => {
+    const read = packs.read(location, buffer);
+    const payload = read && checkedEntry(read.bytes, kind, key);
+    if (!read || !payload) {
+      packs.damaged(location, kind, key);
+      return undefined;
+    }
+    return { payload, buffer: read.buffer };
   };
 
   const rawPaths = (date: string) => {
@@ -229,11 +234,7 @@ export async function openCache(dir: string): Promise<Cache> {
       const path = entryPath(kind, key);
       if (isPacked(kind)) {
         const location = packs.get(kind, key);
-        if (location) {
-          const read = packs.read(location);
-          if (read === undefined) packs.damaged(location, kind, key);
-          return read && packedPayload(location, kind, key, read.bytes);
-        }
+        if (location) return readPacked(location, kind, key)?.payload;
         if (!legacy.get(kind)) return undefined;
       }
       const file = await readIfExists(path);
@@ -249,14 +250,10 @@ export async function openCache(dir: string): Promise<Cache> {
       let payload: Uint8Array | undefined;
       const location = isPacked(kind) ? packs.get(kind, key) : undefined;
       if (location) {
-        const read = packs.read(location, scratch);
-        if (read === undefined) {
-          packs.damaged(location, kind, key);
-          return undefined;
-        }
+        const read = readPacked(location, kind, key, scratch);
+        if (!read) return undefined;
         scratch = read.buffer;
-        payload = packedPayload(location, kind, key, read.bytes);
-        if (payload === undefined) return undefined;
+        payload = read.payload;
       } else {
         if (isPacked(kind) && !legacy.get(kind)) return undefined;
         const file = readInto(path, scratch);
@@ -330,13 +327,8 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
  * files, they do not change the one open here.
  */
 function readInto(path: string, buffer: Uint8Array): { bytes: Uint8Array; buffer: Uint8Array } | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
+  const fd = openIfExists(path);
+  if (fd === undefined) return undefined;
   try {
     const size = fstatSync(fd).size;
     if (size > buffer.length) buffer = new Uint8Array(Math.max(size, 2 * buffer.length));

@@ -141,26 +141,14 @@ export class PackStore {
     if (pack.dead) return undefined;
     if (!buffer || buffer.length < length)
       buffer = new Uint8Array(Math.max(length, 2 * (buffer?.length ?? 0)));
-    let fd = pack.fd;
-    const opened = fd === undefined;
-    if (fd === undefined) {
-      try {
-        fd = openSync(pack.file, "r");
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-        throw error;
-      }
-    }
+    const fd = pack.fd ?? openIfExists(pack.file);
+    if (fd === undefined) return undefined;
     try {
-      let filled = 0;
-      while (filled < length) {
-        const read = readSync(fd, buffer, filled, length - filled, offset + filled);
-        if (read === 0) return undefined;
-        filled += read;
-      }
-      return { bytes: buffer.subarray(0, length), buffer };
+      return readFully(fd, buffer, length, offset)
+        ? { bytes: buffer.subarray(0, length), buffer }
+        : undefined;
     } finally {
-      if (opened) closeSync(fd);
+      if (fd !== pack.fd) closeSync(fd);
     }
   }
 
@@ -345,13 +333,8 @@ function trailerLine(fields: { index: number; length: number; crc32: number }): 
  * would be removed for it).
  */
 export function readIndex(path: string, kinds: readonly string[]): IndexEntry[] | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
+  const fd = openIfExists(path);
+  if (fd === undefined) return undefined;
   try {
     const size = fstatSync(fd).size;
     if (size < TRAILER_BYTES) return undefined;
@@ -388,13 +371,28 @@ class ShortRead extends Error {}
 
 function readAt(fd: number, position: number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);
-  let filled = 0;
-  while (filled < length) {
-    const read = readSync(fd, bytes, filled, length - filled, position + filled);
-    if (read === 0) throw new ShortRead(`short read at ${position + filled}`);
+  if (!readFully(fd, bytes, length, position)) throw new ShortRead(`short read at ${position}`);
+  return bytes;
+}
+
+/** Reads `length` bytes at `position` into the start of `buffer`; false if the file ends first. */
+function readFully(fd: number, buffer: Uint8Array, length: number, position: number): boolean {
+  for (let filled = 0; filled < length;) {
+    const read = readSync(fd, buffer, filled, length - filled, position + filled);
+    if (read === 0) return false;
     filled += read;
   }
-  return bytes;
+  return true;
+}
+
+/** A descriptor of `path` open for reading, or undefined when there is no such file. */
+export function openIfExists(path: string): number | undefined {
+  try {
+    return openSync(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
 }
 
 function parseJson(bytes: Uint8Array): unknown {
