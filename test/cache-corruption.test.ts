@@ -62,8 +62,7 @@ async function summaryDates(cache: string): Promise<Map<string, PackedEntry>> {
   const dates = new Map<string, PackedEntry>();
   for (const entry of await packedEntries(cache)) {
     if (entry.kind !== "summaries") continue;
-    const bytes = (await readFile(entry.path)).subarray(entry.offset, entry.offset + entry.length);
-    const status = bytes.toString("utf8").split("\n", 2)[1]!;
+    const status = new TextDecoder().decode(entry.bytes).split("\n", 2)[1]!;
     dates.set((JSON.parse(status) as { date: string }).date, entry);
   }
   return dates;

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, withEtag, type TestServer } from "./helpers/http-server.ts";
 import {
   cacheProblems,
-  CHARTS,
+  cliArgs,
   dataOptions,
+  expectCompleted,
   generateDays,
   readTree,
   rejection,
@@ -19,7 +20,6 @@ import {
   runCli,
   tempDir,
   treeDifferences,
-  UPLOAD_CONFIG,
   writeDays,
   type CliResult,
 } from "./helpers/run.ts";
@@ -38,29 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await removeDir(root);
 });
-
-function cliArgs(source: string, out: string, cache: string, extra: string[] = []): string[] {
-  return [
-    "--source",
-    source,
-    "--charts",
-    CHARTS,
-    "--upload-config",
-    UPLOAD_CONFIG,
-    "--out",
-    out,
-    "--cache",
-    cache,
-    "--progress",
-    "lines",
-    ...extra,
-  ];
-}
-
-function expectCompleted(result: CliResult): void {
-  expect(result.stderr).not.toMatch(/Error/);
-  expect(result.code, result.stderr).toBe(0);
-}
 
 function expectKilled(result: CliResult): void {
   expect(result.killed, `the run finished before the kill:\n${result.stdout}`).toBe(true);

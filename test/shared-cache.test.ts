@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_SMALL_PACKS } from "../src/pipeline/packs.ts";
 import {
   cacheProblems,
-  CHARTS,
+  cliArgs,
   dataOptions,
+  expectCompleted,
   generateDays,
   readTree,
   removeDir,
@@ -18,9 +19,7 @@ import {
   runCli,
   tempDir,
   treeDifferences,
-  UPLOAD_CONFIG,
   writeDays,
-  type CliResult,
 } from "./helpers/run.ts";
 
 const TO = "2026-06-30";
@@ -44,15 +43,14 @@ afterAll(async () => {
   await removeDir(root);
 });
 
-function cli(out: string, cache: string, workers: string): string[] {
-  return [
-    ...["--source", reports, "--charts", CHARTS, "--upload-config", UPLOAD_CONFIG],
-    ...["--out", out, "--cache", cache, "--progress", "lines", "--workers", workers],
-  ];
-}
-
-function expectCompleted(result: CliResult): void {
-  expect(result.code, result.stderr).toBe(0);
+/** Two CLI runs of every day at once on `cache`, into dir/a and dir/b: each writes what a run alone writes. */
+async function runTwoAtOnce(dir: string, cache: string, workers: [string, string]): Promise<void> {
+  const outs = [join(dir, "a"), join(dir, "b")];
+  const results = await Promise.all(
+    outs.map((out, i) => runCli(cliArgs(reports, out, cache, ["--workers", workers[i]!]))),
+  );
+  for (const result of results) expectCompleted(result);
+  for (const out of outs) expect(treeDifferences(await readTree(out), expected)).toEqual([]);
 }
 
 const packCount = async (cache: string) =>
@@ -62,14 +60,7 @@ describe("two runs sharing one cache at the same time", () => {
   it("both write the outputs of a run alone, and the next run takes every day from the cache", async () => {
     const dir = join(root, "cold");
     const cache = join(dir, "cache");
-    const [a, b] = await Promise.all([
-      runCli(cli(join(dir, "a"), cache, "0")),
-      runCli(cli(join(dir, "b"), cache, "2")),
-    ]);
-    expectCompleted(a);
-    expectCompleted(b);
-    expect(treeDifferences(await readTree(join(dir, "a")), expected)).toEqual([]);
-    expect(treeDifferences(await readTree(join(dir, "b")), expected)).toEqual([]);
+    await runTwoAtOnce(dir, cache, ["0", "2"]);
     expect(await cacheProblems(cache)).toEqual([]);
     const next = await run(dataOptions(dir, { source: reports, cache, out: join(dir, "next") }));
     expect(next.cachedDays).toBe(DAYS);
@@ -85,14 +76,7 @@ describe("two runs sharing one cache at the same time", () => {
     expect(await packCount(cache)).toBe(MAX_SMALL_PACKS);
     // Each adds the last three days in a small pack of its own; flushing it, each finds
     // more small packs than the threshold and merges the ones it knows, the other's too.
-    const [a, b] = await Promise.all([
-      runCli(cli(join(dir, "a"), cache, "0")),
-      runCli(cli(join(dir, "b"), cache, "0")),
-    ]);
-    expectCompleted(a);
-    expectCompleted(b);
-    expect(treeDifferences(await readTree(join(dir, "a")), expected)).toEqual([]);
-    expect(treeDifferences(await readTree(join(dir, "b")), expected)).toEqual([]);
+    await runTwoAtOnce(dir, cache, ["0", "0"]);
     expect(await packCount(cache)).toBeLessThan(MAX_SMALL_PACKS);
     expect(await cacheProblems(cache)).toEqual([]);
     const next = await run(dataOptions(dir, { source: reports, cache, out: join(dir, "next") }));

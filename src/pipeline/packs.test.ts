@@ -5,12 +5,12 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openCache, sha256 } from "./cache.ts";
+import { openCache, PACKED_KINDS, sha256 } from "./cache.ts";
+import { packedEntries } from "../../test/helpers/run.ts";
 import { checkedEntry, MAX_SMALL_PACKS, PACK_ENTRIES, readIndex } from "./packs.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (payload: Uint8Array | undefined) => (payload ? new TextDecoder().decode(payload) : undefined);
-const KINDS = ["aggregates", "summaries"];
 // Above Linux's largest possible pid (2^22), so no process can have it.
 const DEAD_PID = 4_194_305;
 
@@ -24,24 +24,7 @@ afterEach(async () => {
 
 const packNames = async () => (await readdir(join(dir, "packs"))).sort();
 
-/** Every entry of every pack, with its bytes. */
-async function entries() {
-  const found = [];
-  for (const name of await packNames()) {
-    const path = join(dir, "packs", name);
-    const file = await readFile(path);
-    for (const [kind, key, offset, length] of readIndex(path, KINDS) ?? [])
-      found.push({
-        kind,
-        key,
-        path,
-        offset,
-        length,
-        bytes: new Uint8Array(file.subarray(offset, offset + length)),
-      });
-  }
-  return found;
-}
+const entries = () => packedEntries(dir);
 
 describe("packs", () => {
   it(`keeps day entries ${PACK_ENTRIES} to a pack, readable once written and after reopening`, async () => {
@@ -174,14 +157,14 @@ describe("packs", () => {
     await cache.flush();
     const [name] = await packNames();
     const path = join(dir, "packs", name!);
-    expect(readIndex(path, KINDS)).toHaveLength(1);
-    expect(readIndex(join(dir, "packs", "gone.pack"), KINDS)).toBeUndefined();
+    expect(readIndex(path, PACKED_KINDS)).toHaveLength(1);
+    expect(readIndex(join(dir, "packs", "gone.pack"), PACKED_KINDS)).toBeUndefined();
     // Reading a directory fails with EISDIR: an I/O error, not damage.
     await mkdir(join(dir, "packs", "unreadable.pack"));
-    expect(() => readIndex(join(dir, "packs", "unreadable.pack"), KINDS)).toThrow(/EISDIR/);
+    expect(() => readIndex(join(dir, "packs", "unreadable.pack"), PACKED_KINDS)).toThrow(/EISDIR/);
     await expect(openCache(dir)).rejects.toThrow(/cannot read .*unreadable\.pack: EISDIR/);
     await truncate(path, (await readFile(path)).length - 70);
-    expect(readIndex(path, KINDS)).toBeUndefined();
+    expect(readIndex(path, PACKED_KINDS)).toBeUndefined();
   });
 
   it("trusts an entry only under the kind and key it was written as", async () => {

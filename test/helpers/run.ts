@@ -7,10 +7,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import { Generator, type OutputFormat } from "../../scripts/generate-lib.ts";
 import type { DataOptions } from "../../src/pipeline/options.ts";
 import { createProgress } from "../../src/pipeline/progress.ts";
-import { openCache, type EntryKind } from "../../src/pipeline/cache.ts";
+import { openCache, PACKED_KINDS, type EntryKind } from "../../src/pipeline/cache.ts";
 import { checkedEntry, readIndex } from "../../src/pipeline/packs.ts";
 import { ensureBundle } from "../../scripts/data-bundle.mjs";
 import { runData, type RunIO, type RunSummary } from "../../src/pipeline/run.ts";
@@ -154,6 +155,20 @@ export function runCli(
   return ensureBundle().then(() => spawnCli(args, options));
 }
 
+/** The CLI's arguments for a run of `source` with the project's configs, progress as log lines. */
+export function cliArgs(source: string, out: string, cache: string, extra: string[] = []): string[] {
+  return [
+    ...["--source", source, "--charts", CHARTS, "--upload-config", UPLOAD_CONFIG],
+    ...["--out", out, "--cache", cache, "--progress", "lines", ...extra],
+  ];
+}
+
+/** A CLI run that ended well: exit code 0, no error printed. */
+export function expectCompleted(result: CliResult): void {
+  expect(result.stderr).not.toMatch(/Error/);
+  expect(result.code, result.stderr).toBe(0);
+}
+
 function spawnCli(args: readonly string[], options: Parameters<typeof runCli>[1] = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["scripts/data.mjs", ...args], {
@@ -184,28 +199,35 @@ function spawnCli(args: readonly string[], options: Parameters<typeof runCli>[1]
   });
 }
 
-/** A day entry in a pack of a cache: `length` bytes (header line and payload) at `offset` of `path`. */
+/** A day entry in a pack of a cache: `bytes` (header line and payload), `length` of them at `offset` of `path`. */
 export interface PackedEntry {
   kind: string;
   key: string;
   path: string;
   offset: number;
   length: number;
+  bytes: Uint8Array;
 }
 
 /** Every entry of every committed pack of the cache at `dir`, in the order the packs were made. */
 export async function packedEntries(dir: string): Promise<PackedEntry[]> {
   const packs = join(dir, "packs");
   const names = (await readdir(packs).catch(() => [])).filter((name) => name.endsWith(".pack")).sort();
-  return names.flatMap((name) =>
-    (readIndex(join(packs, name), ["aggregates", "summaries"]) ?? []).map(([kind, key, offset, length]) => ({
-      kind,
-      key,
-      path: join(packs, name),
-      offset,
-      length,
-    })),
-  );
+  const found: PackedEntry[] = [];
+  for (const name of names) {
+    const path = join(packs, name);
+    const file = await readFile(path);
+    for (const [kind, key, offset, length] of readIndex(path, PACKED_KINDS) ?? [])
+      found.push({
+        kind,
+        key,
+        path,
+        offset,
+        length,
+        bytes: new Uint8Array(file.subarray(offset, offset + length)),
+      });
+  }
+  return found;
 }
 
 /**
@@ -219,17 +241,16 @@ export async function cacheProblems(dir: string, options: { allowTemps?: boolean
   const before = await readTree(dir);
   for (const name of before.keys()) {
     if (name.includes(".tmp-") && !options.allowTemps) problems.push(`temp file ${name}`);
-    if (/^packs\/[^/]+\.pack$/.test(name) && !readIndex(join(dir, name), ["aggregates", "summaries"]))
+    if (/^packs\/[^/]+\.pack$/.test(name) && !readIndex(join(dir, name), PACKED_KINDS))
       problems.push(`pack ${name} fails its check`);
   }
   // Every entry of every pack, the ones later packs replaced too: damage is not left behind.
   for (const entry of await packedEntries(dir)) {
-    const bytes = (await readFile(entry.path)).subarray(entry.offset, entry.offset + entry.length);
-    if (checkedEntry(new Uint8Array(bytes), entry.kind, entry.key) === undefined)
+    if (checkedEntry(entry.bytes, entry.kind, entry.key) === undefined)
       problems.push(`entry ${entry.kind}/${entry.key} in ${relative(dir, entry.path)} fails its check`);
   }
   const cache = await openCache(dir);
-  for (const kind of ["aggregates", "summaries"] as const) {
+  for (const kind of PACKED_KINDS) {
     for (const key of cache.keys(kind)) {
       if (cache.useEntry(kind, key, () => true) === undefined)
         problems.push(`entry ${kind}/${key} fails its check`);
