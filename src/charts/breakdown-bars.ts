@@ -71,7 +71,6 @@ export function breakdownBars({
       label: "Reports →",
       grid: true,
       ...countAxis(stacks, axisTicks(width)),
-      tickFormat: "~s",
     },
     y: { domain: values, label: null, tickFormat: (value: string) => categoryLabel(value, maxChars) },
     color: bucketColors(order),

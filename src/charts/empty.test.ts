@@ -220,6 +220,22 @@ describe("value axes with little data", () => {
     );
     expect(ticks(drawnSvg(participation), "y")).toEqual(["0", "1"]);
   });
+
+  it("labels each count tick by its own size: hundreds as hundreds, thousands with K", () => {
+    const figures = chartPageFigures(chartFile(["a", "b"], 600, 1_000), {
+      window: "latest7",
+      view: "counts",
+    });
+    const breakdown = figures.breakdowns[0]?.figure;
+    if (!breakdown) throw new Error("the fixture has breakdowns");
+    // Two buckets of 600 reports each, stacked: an axis to 1,200.
+    const x = ticks(drawnSvg(breakdown), "x");
+    expectSaneTicks(x);
+    expect(x).toContain("200");
+    expect(x).toContain("1.2K");
+    expect(x.join(" ")).not.toMatch(/0\.\d+k/i);
+    expect(ticks(drawnSvg(figures.bars), "x")).toContain("600");
+  });
 });
 
 describe("a bucket with no name", () => {

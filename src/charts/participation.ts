@@ -65,7 +65,6 @@ export function participationLines({
         points.map((p) => p.reports),
         weeklyValueTicks(height),
       ),
-      tickFormat: "~s",
     },
     color: bucketColors(series),
     marks: [

@@ -98,7 +98,6 @@ export function shareBars({
       nice: true,
       ...valueAxis,
       percent: view === "share",
-      tickFormat: view === "share" ? undefined : "~s",
     },
     y: { domain, label: null, tickFormat: (bucket: string) => categoryLabel(bucket, maxChars) },
     color: bucketColors(buckets),

@@ -86,7 +86,6 @@ export function shareLines({ rows, buckets, view, width, document }: ShareLinesO
       nice: true,
       ...valueAxis,
       percent: view === "share",
-      tickFormat: view === "share" ? undefined : "~s",
     },
     color: bucketColors(buckets),
     marks: [
