@@ -336,6 +336,20 @@ describe("source safety", () => {
     expect(await readTree(join(dir, "out"))).toEqual(new Map());
   });
 
+  it("names a --source directory that is missing or not a directory once, with the reason", async () => {
+    const missing = join(dir, "no-such-dir");
+    const cli = await runCli(["--source", missing, "--out", join(dir, "out"), "--progress", "none"]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain(`--source ${JSON.stringify(missing)}: directory not found`);
+    expect(cli.stderr.split("--source").length - 1).toBe(1);
+    const file = join(dir, "a-file");
+    await writeFile(file, "not a directory");
+    const error = await rejection(run(dataOptions(dir, { source: file })));
+    expect(error).toBeInstanceOf(RunError);
+    expect(error.message).toBe(`--source ${JSON.stringify(file)}: not a directory`);
+    expect(await readTree(join(dir, "out"))).toEqual(new Map());
+  });
+
   it("reads only files named exactly YYYY-MM-DD[.ext] directly in the source directory", async () => {
     const line = (x: number) => ndjson(reportLine(x, "module"));
     const reports = await writeFiles({

@@ -44,6 +44,7 @@ import {
   listDirectoryDays,
   parseSource,
   SourceError,
+  SourceInputError,
   urlForDate,
   type FetchOptions,
   type IgnoredFile,
@@ -236,7 +237,9 @@ async function planDays(
     try {
       listing = await listDirectoryDays(source.dir, options.from ?? undefined, options.to ?? undefined);
     } catch (error) {
-      throw new RunError(`--source ${source.dir}: ${(error as Error).message}`);
+      // A SourceInputError names --source itself.
+      const message = (error as Error).message;
+      throw new RunError(error instanceof SourceInputError ? message : `--source ${source.dir}: ${message}`);
     }
     if (listing.days.length === 0) {
       throw new RunError(
