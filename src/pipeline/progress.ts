@@ -15,9 +15,22 @@ export interface Progress {
   done(): void;
 }
 
+/** The bar is redrawn at most this often (ms). */
+const REDRAW_MS = 100;
+/** Cells of the bar, when the terminal has room. */
+const BAR_WIDTH = 24;
+/** Room kept for the text beside the bar ("aggregate: 120/366 days, 11.0 MiB, 240000 reports (52000/s)" is 60). */
+const TEXT_ROOM = 64;
+
+/** Where progress goes: process.stderr, or anything with its write and (on a terminal) columns. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  columns?: number;
+}
+
 export function createProgress(
   mode: "bar" | "lines" | "none",
-  stream: NodeJS.WriteStream,
+  stream: ProgressStream,
   now: () => number = () => performance.now(),
 ): Progress {
   const started = now();
@@ -45,16 +58,36 @@ export function createProgress(
       },
     };
   }
+  // The bar: redrawn in place at most every REDRAW_MS (a cold year with workers does a
+  // hundred days a second), always on the last day, and kept within the terminal's width:
+  // a line that wraps cannot be cleared by "\r", and every redraw would leave a line behind.
+  let drawn: ProgressState | undefined;
+  let drawnAt = -Infinity;
+  const draw = (state: ProgressState) => {
+    const text = describe(state);
+    const room = stream.columns ? stream.columns - 1 : Infinity;
+    // The bar gives way first: narrower, then gone when fewer than 8 cells would be left.
+    // Sized for a text of TEXT_ROOM characters (the common case), so that it keeps its width
+    // while the numbers grow by a digit; only a longer text narrows it further.
+    const width = Math.min(BAR_WIDTH, room - 1 - Math.max(text.length, TEXT_ROOM));
+    let line = text.slice(0, room);
+    if (width >= 8) {
+      const filled = state.daysTotal ? Math.round((width * state.daysDone) / state.daysTotal) : width;
+      line = `${"█".repeat(filled)}${"░".repeat(width - filled)} ${text}`;
+    }
+    stream.write(`\r\x1b[2K${line}`);
+    drawn = state;
+    drawnAt = now();
+  };
   return {
     update(state) {
       lastState = state;
-      const width = 24;
-      const filled = state.daysTotal ? Math.round((width * state.daysDone) / state.daysTotal) : width;
-      const bar = "█".repeat(filled) + "░".repeat(width - filled);
-      stream.write(`\r\x1b[2K${bar} ${describe(state)}`);
+      if (state.daysDone >= state.daysTotal || now() - drawnAt >= REDRAW_MS) draw(state);
     },
     done() {
-      if (lastState) stream.write("\n");
+      if (!lastState) return;
+      if (drawn !== lastState) draw(lastState);
+      stream.write("\n");
     },
   };
 }
