@@ -4,7 +4,7 @@
 // Every renderer draws into the `document` it is given: the page's in the
 // browser, a server-side DOM at build time (src/charts/static.ts).
 
-import { bucketLabel } from "../site/format.ts";
+import { bucketLabel, formatCountCompact } from "../site/format.ts";
 
 /** Observable's ten categorical colours: mid-tones that read on light and dark backgrounds. */
 const PALETTE = [
@@ -83,14 +83,10 @@ export function sharePercentDomain(shares: readonly number[]): [number, number] 
   return [0, 100 * Math.max(MIN_SHARE_AXIS, ...shares.filter(Number.isFinite))];
 }
 
-/** 950 → "950", 1200 → "1.2K", 3000000 → "3M": what a count axis labels its ticks with. */
-const COMPACT_COUNT = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
-export const formatCount = (n: number): string => COMPACT_COUNT.format(n);
-
 /**
  * A count axis from 0 to the largest count drawn (at least 1), with no more
  * ticks than reports: 0, 1, 2 for at most 2 reports, never 0.5 or "500m".
- * Each tick is labelled on its own (formatCount): Plot's "~s" gives every tick
+ * Each tick is labelled on its own (formatCountCompact): Plot's "~s" gives every tick
  * the largest tick's prefix, so an axis to 1,200 read 0.2k, 0.4k, ….
  */
 export function countAxis(
@@ -98,7 +94,11 @@ export function countAxis(
   ticks: number,
 ): { domain: [number, number]; ticks: number; tickFormat: (n: number) => string } {
   const max = Math.max(1, ...values.filter(Number.isFinite));
-  return { domain: [0, max], ticks: Math.max(1, Math.min(ticks, Math.floor(max))), tickFormat: formatCount };
+  return {
+    domain: [0, max],
+    ticks: Math.max(1, Math.min(ticks, Math.floor(max))),
+    tickFormat: formatCountCompact,
+  };
 }
 
 /**

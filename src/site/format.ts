@@ -5,6 +5,7 @@
 import type { Window, WindowKind } from "../pipeline/types.ts";
 
 const counts = new Intl.NumberFormat("en-US");
+const compactCounts = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 
 /** What a bucket, or a breakdown's dimension value, with no name is called on the page. */
 export const UNKNOWN_LABEL = "(unknown)";
@@ -21,6 +22,11 @@ export function bucketLabel(bucket: string): string {
 /** 1234 → "1,234". */
 export function formatCount(n: number): string {
   return counts.format(n);
+}
+
+/** 950 → "950", 1200 → "1.2K", 3000000 → "3M": for axis ticks, each by its own size. */
+export function formatCountCompact(n: number): string {
+  return compactCounts.format(n);
 }
 
 /** 0.1234 → "12.3%"; small shares keep two significant digits: 0.00042 → "0.042%". */
