@@ -25,6 +25,17 @@ const state = (daysDone: number, daysTotal = 10): ProgressState => ({
 const drawnLines = (writes: readonly string[]) =>
   writes.filter((w) => w.startsWith("\r\x1b[2K")).map((w) => w.slice("\r\x1b[2K".length));
 
+/** The lines a bar draws on a terminal this wide for days 1…total, one every `ms`, of `step` days each. */
+function barRun(columns: number, total: number, ms: number, step = 1): string[] {
+  const t = fakeStream(columns);
+  const progress = createProgress("bar", t.stream, t.now);
+  for (let day = step; day <= total; day += step) {
+    t.advance(ms);
+    progress.update(state(day, total));
+  }
+  return drawnLines(t.writes);
+}
+
 describe("the progress bar", () => {
   it("shows days, bytes and reports per second, and ends its line when done", () => {
     const t = fakeStream(120);
@@ -40,24 +51,12 @@ describe("the progress bar", () => {
 
   it("never draws a line wider than the terminal, which would wrap and leave a copy at every redraw", () => {
     for (const columns of [80, 60, 40, 20]) {
-      const t = fakeStream(columns);
-      const progress = createProgress("bar", t.stream, t.now);
-      for (let day = 1; day <= 10; day++) {
-        t.advance(200);
-        progress.update(state(day * 1000, 10_000));
-      }
-      const lines = drawnLines(t.writes);
+      const lines = barRun(columns, 10_000, 200, 1000);
       expect(lines.length).toBe(10);
       for (const line of lines) expect(line.length).toBeLessThan(columns);
     }
     // At 80 columns, with a year's numbers: a shorter bar beside the whole description, one width throughout.
-    const year = fakeStream(80);
-    const progress = createProgress("bar", year.stream, year.now);
-    for (let day = 1; day <= 366; day++) {
-      year.advance(150);
-      progress.update(state(day, 366));
-    }
-    const lines = drawnLines(year.writes);
+    const lines = barRun(80, 366, 150);
     for (const line of lines)
       expect(line).toMatch(/^[█░]{8,23} aggregate: \d+\/366 days, .* reports \(\d+\/s\)$/);
     expect(new Set(lines.map((line) => line.indexOf(" "))).size).toBe(1);
@@ -68,13 +67,7 @@ describe("the progress bar", () => {
   });
 
   it("redraws at most every 100 ms, yet always shows the last day", () => {
-    const t = fakeStream(120);
-    const progress = createProgress("bar", t.stream, t.now);
-    for (let day = 1; day <= 100; day++) {
-      t.advance(10);
-      progress.update(state(day, 100));
-    }
-    const lines = drawnLines(t.writes);
+    const lines = barRun(120, 100, 10);
     // Drawn on the first day, then once per 100 ms of the second it took, and on the last day.
     expect(lines.length).toBeGreaterThanOrEqual(10);
     expect(lines.length).toBeLessThanOrEqual(11);

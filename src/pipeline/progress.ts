@@ -17,8 +17,9 @@ export interface Progress {
 
 /** The bar is redrawn at most this often (ms). */
 const REDRAW_MS = 100;
-/** Cells of the bar, when the terminal has room. */
+/** Cells of the bar, when the terminal has room; below the least, it is left out. */
 const BAR_WIDTH = 24;
+const MIN_BAR_WIDTH = 8;
 /** Room kept for the text beside the bar ("aggregate: 120/366 days, 11.0 MiB, 240000 reports (52000/s)" is 60). */
 const TEXT_ROOM = 64;
 
@@ -66,12 +67,12 @@ export function createProgress(
   const draw = (state: ProgressState) => {
     const text = describe(state);
     const room = stream.columns ? stream.columns - 1 : Infinity;
-    // The bar gives way first: narrower, then gone when fewer than 8 cells would be left.
+    // The bar gives way first: narrower, then gone when fewer than MIN_BAR_WIDTH cells would be left.
     // Sized for a text of TEXT_ROOM characters (the common case), so that it keeps its width
     // while the numbers grow by a digit; only a longer text narrows it further.
     const width = Math.min(BAR_WIDTH, room - 1 - Math.max(text.length, TEXT_ROOM));
     let line = text.slice(0, room);
-    if (width >= 8) {
+    if (width >= MIN_BAR_WIDTH) {
       const filled = state.daysTotal ? Math.round((width * state.daysDone) / state.daysTotal) : width;
       line = `${"█".repeat(filled)}${"░".repeat(width - filled)} ${text}`;
     }
