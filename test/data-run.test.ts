@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Generator } from "../scripts/generate-lib.ts";
 import { readUploadConfig } from "../scripts/generate.ts";
+import { upstreamDir } from "./helpers/upstream.ts";
 import type {
   ChartFile,
   ChartRow,
@@ -137,6 +138,41 @@ function expand(expression: string): string[] {
   return m ? m[2]!.split(",").map((b) => m[1] + b.trim()) : [expression];
 }
 
+/** The configured buckets of a partition chart's counter, without the chart name. */
+function configuredBuckets(chart: ChartFile): string[] {
+  return expand(chart.counter).map((c) => (c.includes(":") ? c.slice(c.indexOf(":") + 1) : c));
+}
+
+/**
+ * Compares every partition chart of an output with the oracle, window by window, and returns
+ * how many rows were compared. `builtinBuckets` gives a built-in chart's raw buckets, which
+ * come from the upload config.
+ */
+function comparePartitions(
+  out: string,
+  index: SiteIndex,
+  builtinBuckets: (program: string, chart: string) => string[],
+): number {
+  const windows = [index.windows.latest7, index.windows.latest28, index.windows.all, ...index.windows.weeks];
+  let compared = 0;
+  for (const window of windows) {
+    const dates = generator.dates().filter((d) => d >= window.start && d <= window.end);
+    const data = group(acceptedReports(dates));
+    for (const entry of index.charts.filter((c) => c.type === "partition")) {
+      const chart = JSON.parse(readFileSync(join(out, entry.json), "utf8")) as ChartFile;
+      const buckets = chart.builtin ? builtinBuckets(chart.program, chart.name) : configuredBuckets(chart);
+      const expected = partition(data, chart.program, chart.name, buckets);
+      const rows = chart.rows.filter((r) => r.window_start === window.start && r.window_end === window.end);
+      expect(
+        new Map(rows.map((r) => [r.bucket, r.reports])),
+        `${entry.id} ${window.start}…${window.end}`,
+      ).toEqual(expected);
+      compared += rows.length;
+    }
+  }
+  return compared;
+}
+
 // --- The run. ---
 
 let source: string;
@@ -217,37 +253,14 @@ describe("npm run data on a generated range", () => {
   });
 
   it("equals upstream's partition counts for every partition chart, in every window", () => {
-    const windows = [
-      index.windows.latest7,
-      index.windows.latest28,
-      index.windows.all,
-      ...index.windows.weeks,
-    ];
-    let compared = 0;
-    for (const window of windows) {
-      const dates = generator.dates().filter((d) => d >= window.start && d <= window.end);
-      const data = group(acceptedReports(dates));
-      for (const entry of index.charts.filter((c) => c.type === "partition")) {
-        const chart = JSON.parse(readFileSync(join(out, entry.json), "utf8")) as ChartFile;
-        const program = upload.Programs.find((p) => p.Name === chart.program)!;
-        const buckets = chart.builtin
-          ? {
-              Version: program.Versions,
-              GOOS: upload.GOOS,
-              GOARCH: upload.GOARCH,
-              GoVersion: upload.GoVersion,
-            }[chart.name]!
-          : expand(chart.counter).map((c) => (c.includes(":") ? c.slice(c.indexOf(":") + 1) : c));
-        const expected = partition(data, chart.program, chart.name, buckets);
-        const rows = chart.rows.filter((r) => r.window_start === window.start && r.window_end === window.end);
-        expect(
-          new Map(rows.map((r) => [r.bucket, r.reports])),
-          `${entry.id} ${window.start}…${window.end}`,
-        ).toEqual(expected);
-        compared += rows.length;
-      }
-    }
-    expect(compared).toBeGreaterThan(1000);
+    const builtinBuckets = (program: string, chart: string): string[] =>
+      ({
+        Version: upload.Programs.find((p) => p.Name === program)!.Versions,
+        GOOS: upload.GOOS,
+        GOARCH: upload.GOARCH,
+        GoVersion: upload.GoVersion,
+      })[chart]!;
+    expect(comparePartitions(out, index, builtinBuckets)).toBeGreaterThan(1000);
   });
 
   it("makes shares of eligible reports: the program's reports with X within the counter's rate", () => {
@@ -280,6 +293,51 @@ describe("npm run data on a generated range", () => {
     expect(warm.stdout).toMatch(/0 aggregated, 24 from cache/);
     expect(readTree(again)).toEqual(readTree(out));
   }, 120_000);
+});
+
+describe("npm run data with upstream's own chart config", () => {
+  // golang.org/x/telemetry's chartconfig.txt, with the upload config derived from it: the
+  // generated reports cover some of its counters (gopls/client, go/invocations, the
+  // govulncheck flags…) and none of the others, whose buckets must all be 0.
+  let upstreamOut: string;
+  let upstreamIndex: SiteIndex;
+  beforeAll(() => {
+    upstreamOut = temporaryDir("cs-run-upstream-out-");
+    const cache = temporaryDir("cs-run-upstream-cache-");
+    const charts = join(upstreamDir(), "chartconfig.txt");
+    const run = runCli(["--source", source, "--charts", charts, "--out", upstreamOut, "--cache", cache]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    upstreamIndex = JSON.parse(readFileSync(join(upstreamOut, "index.json"), "utf8")) as SiteIndex;
+  }, 120_000);
+
+  it("equals upstream's partition counts for every partition chart, in every window", () => {
+    // Nothing restricts the built-in charts: their buckets are every value seen in the range.
+    const seen = group(acceptedReports(generator.dates()));
+    const builtinBuckets = (program: string, chart: string) => [
+      ...(seen.get(program)?.get(chart)?.keys() ?? []),
+    ];
+    const configured = upstreamIndex.charts.filter((c) => c.type === "partition" && !c.builtin);
+    const records = readFileSync(join(upstreamDir(), "chartconfig.txt"), "utf8").match(
+      /^type: *partition\s*$/gm,
+    );
+    expect(configured.length).toBe(records!.length);
+    expect(comparePartitions(upstreamOut, upstreamIndex, builtinBuckets)).toBeGreaterThan(1000);
+    // …and the comparison is not only of zeros: the counters both configs know have data.
+    const clients = JSON.parse(
+      readFileSync(join(upstreamOut, "charts/golang-org-x-tools-gopls--gopls-client.json"), "utf8"),
+    ) as ChartFile;
+    expect(clients.rows.filter((r) => r.reports > 0).length).toBeGreaterThan(50);
+  });
+
+  it("gives a counter the generated reports never have a row of zeros in every window", () => {
+    const chart = JSON.parse(
+      readFileSync(join(upstreamOut, "charts/cmd-go--go-platform-target-port.json"), "utf8"),
+    ) as ChartFile;
+    expect(chart.buckets.length).toBeGreaterThan(30);
+    expect(chart.rows.length).toBeGreaterThan(0);
+    expect(chart.rows.every((r) => r.reports === 0 && r.counter_total === 0)).toBe(true);
+  });
 });
 
 describe("worker threads", () => {
