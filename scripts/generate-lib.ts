@@ -25,7 +25,11 @@ export interface GenerateOptions {
   reports: number;
   seed: number;
   format: OutputFormat;
-  /** Rates, versions and platforms every generated report must respect. */
+  /**
+   * The upload config the reports are uploaded under. What it does not list (counters, program
+   * versions, Go versions, platforms) is left out of them, as the telemetry client leaves it
+   * out, and a sampled counter is kept only when the report's X is within its rate.
+   */
   uploadConfig: UploadConfig;
 }
 
@@ -747,8 +751,13 @@ function sampleRates(config: UploadConfig): Map<string, Map<string, number>> {
   return rates;
 }
 
-/** Fails early when the model would emit something the upload config does not allow. */
-function checkModelAgainst(config: UploadConfig): void {
+/**
+ * What the model emits that the upload config does not list: counters, program versions, Go
+ * versions and platforms. The generator leaves those out, as the telemetry client does; for
+ * the project's own config (data/uploadconfig.json) the list must be empty, or the sample would
+ * lose part of the model.
+ */
+export function modelGaps(config: UploadConfig): string[] {
   const problems: string[] = [];
   const rates = sampleRates(config);
   for (const [program, { counters, stacks }] of Object.entries(modelCounters())) {
@@ -768,8 +777,20 @@ function checkModelAgainst(config: UploadConfig): void {
   const { goos, goarch } = modelPlatforms();
   for (const name of goos) if (!config.GOOS.includes(name)) problems.push(`no GOOS ${name}`);
   for (const name of goarch) if (!config.GOARCH.includes(name)) problems.push(`no GOARCH ${name}`);
-  if (problems.length > 0)
-    throw new Error(`upload config does not cover the generator's model:\n  ${problems.join("\n  ")}`);
+  return problems;
+}
+
+/** Which program entries an upload config lets through: program, version, Go version and platform listed. */
+function programFilter(config: UploadConfig): (program: ProgramReport) => boolean {
+  const versions = new Map(config.Programs.map((p) => [p.Name, new Set(p.Versions ?? [])]));
+  const goVersions = new Set(config.GoVersion);
+  const goos = new Set(config.GOOS);
+  const goarch = new Set(config.GOARCH);
+  return (p) =>
+    (versions.get(p.Program)?.has(p.Version) ?? false) &&
+    goVersions.has(p.GoVersion) &&
+    goos.has(p.GOOS) &&
+    goarch.has(p.GOARCH);
 }
 
 // ---------------------------------------------------------------------------
@@ -939,6 +960,7 @@ export class Generator {
   readonly options: GenerateOptions;
   readonly #first: number;
   readonly #rates: Map<string, Map<string, number>>;
+  readonly #admits: (program: ProgramReport) => boolean;
   readonly #moments = new Map<number, Moment>();
   readonly #malformed = new Map<number, readonly MalformedKind[]>();
 
@@ -948,10 +970,10 @@ export class Generator {
     if (!Number.isInteger(options.reports) || options.reports < 1)
       throw new Error(`reports must be a positive integer`);
     if (!OUTPUT_FORMATS.includes(options.format)) throw new Error(`unknown format ${options.format}`);
-    checkModelAgainst(options.uploadConfig);
     this.options = options;
     this.#first = dayNumber(options.end) - options.days + 1;
     this.#rates = sampleRates(options.uploadConfig);
+    this.#admits = programFilter(options.uploadConfig);
     for (const { at, kinds } of MALFORMED_DAYS) {
       const day = this.#first + Math.floor(at * (options.days - 1));
       this.#malformed.set(day, [...(this.#malformed.get(day) ?? []), ...kinds]);
@@ -976,10 +998,9 @@ export class Generator {
     return moment;
   }
 
+  /** A counter's sampling rate; 0 (never uploaded) when the upload config does not list it. */
   #rate(program: string, counter: string): number {
-    const rate = this.#rates.get(program)?.get(counter);
-    if (rate === undefined) throw new Error(`upload config has no counter ${counter} for ${program}`);
-    return rate;
+    return this.#rates.get(program)?.get(counter) ?? 0;
   }
 
   /** Reports uploaded on a day: about `reports`, more on weekdays, growing slowly. */
@@ -1124,7 +1145,8 @@ export class Generator {
       Week: dateOf(week),
       LastWeek: lastWeek,
       X: x,
-      Programs: programs,
+      // As the telemetry client uploads it: only the program entries the upload config lists.
+      Programs: programs.filter(this.#admits),
       Config: rng.chance(0.85 + 0.12 * moment.t) ? CONFIG_VERSION : PREVIOUS_CONFIG_VERSION,
     };
   }

@@ -8,14 +8,17 @@ import {
   expandCounter,
   generateDay,
   modelCounters,
+  modelGaps,
   rangeDates,
 } from "./generate-lib.ts";
 import type { GenerateOptions } from "./generate-lib.ts";
+import { readUpstream } from "../test/helpers/upstream.ts";
 import { parseOptions } from "./generate.ts";
 
 const uploadConfig = JSON.parse(
   readFileSync(new URL("../data/uploadconfig.json", import.meta.url), "utf8"),
 ) as UploadConfig;
+const upstreamUploadConfig = JSON.parse(readUpstream("uploadconfig.json")) as UploadConfig;
 const chartsText = readFileSync(new URL("../data/charts.txt", import.meta.url), "utf8");
 
 const sample: GenerateOptions = { ...SAMPLE_DEFAULTS, uploadConfig };
@@ -130,30 +133,47 @@ describe("generated day files", () => {
     }
   });
 
-  it("only use programs, versions, platforms and counters the upload config allows", () => {
-    const programs = new Map(uploadConfig.Programs.map((program) => [program.Name, program]));
-    const namesOf = (list: { Name: string }[]) =>
-      new Set(list.flatMap((counter) => expandCounter(counter.Name)));
-    for (const { line } of rangeLines(small)) {
+  it.each([
+    ["the project's", uploadConfig],
+    ["upstream's", upstreamUploadConfig],
+  ])("only use programs, versions, platforms and counters %s upload config allows", (_, config) => {
+    const programs = new Map(config.Programs.map((program) => [program.Name, program]));
+    const namesOf = (list: { Name: string }[] | null) =>
+      new Set((list ?? []).flatMap((counter) => expandCounter(counter.Name)));
+    let counters = 0;
+    for (const { line } of rangeLines({ ...small, uploadConfig: config })) {
       if (!isValidReport(line)) continue;
       const report = JSON.parse(line) as Report;
       for (const program of report.Programs) {
-        const config = programs.get(program.Program);
-        expect(config, program.Program).toBeDefined();
-        if (!config) continue;
-        expect(config.Versions).toContain(program.Version);
-        expect(uploadConfig.GoVersion).toContain(program.GoVersion);
-        expect(uploadConfig.GOOS).toContain(program.GOOS);
-        expect(uploadConfig.GOARCH).toContain(program.GOARCH);
-        for (const name of Object.keys(program.Counters)) expect(namesOf(config.Counters)).toContain(name);
+        const listed = programs.get(program.Program);
+        expect(listed, program.Program).toBeDefined();
+        if (!listed) continue;
+        expect(listed.Versions).toContain(program.Version);
+        expect(config.GoVersion).toContain(program.GoVersion);
+        expect(config.GOOS).toContain(program.GOOS);
+        expect(config.GOARCH).toContain(program.GOARCH);
+        for (const name of Object.keys(program.Counters)) expect(namesOf(listed.Counters)).toContain(name);
         for (const name of Object.keys(program.Stacks)) {
           const [counter, ...frames] = name.split("\n");
-          expect(namesOf(config.Stacks)).toContain(counter);
+          expect(namesOf(listed.Stacks)).toContain(counter);
           expect(frames.length).toBeGreaterThan(0);
           expect(frames.length).toBeLessThanOrEqual(16);
         }
+        counters += Object.keys(program.Counters).length;
       }
     }
+    expect(counters).toBeGreaterThan(1000);
+  });
+
+  it("leave out what an upload config does not list, as the telemetry client does; the project's lists all", () => {
+    expect(modelGaps(uploadConfig)).toEqual([]);
+    const gaps = modelGaps(upstreamUploadConfig);
+    expect(gaps).toContain("cmd/go: no counter go/mode:gopath");
+    // The same reports, by X, under either config: only their contents differ (under upstream's,
+    // some keep no program entry at all, as the client would upload them).
+    const xs = (config: UploadConfig) =>
+      rangeLines({ ...small, uploadConfig: config }).map(({ line }) => /"X":([^,]*)/.exec(line)?.[1]);
+    expect(xs(upstreamUploadConfig)).toEqual(xs(uploadConfig));
   });
 
   it("include a sampled counter only in reports with X at most its rate", () => {

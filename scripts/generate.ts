@@ -71,7 +71,9 @@ Options:
   --reports N           average reports per day (default: ${SAMPLE_DEFAULTS.reports})
   --seed N              PRNG seed, 0 to 4294967295 (default: ${SAMPLE_DEFAULTS.seed})
   --format F            gzip (DATE.json.gz), plain (DATE.json) or zip (DATE.zip) (default: ${SAMPLE_DEFAULTS.format})
-  --upload-config FILE  counters, rates and versions to respect (default: data/uploadconfig.json)
+  --upload-config FILE  the upload config the reports go out under: what it does not list
+                        (counters, versions, platforms) is left out, as the telemetry
+                        client leaves it out (default: data/uploadconfig.json)
   --help                show this help
 `;
 
