@@ -116,10 +116,10 @@ function partition(data: ReturnType<typeof group>, program: string, chart: strin
 }
 
 /** Lines the pipeline accepts; the generator's few malformed lines are left out as upstream's upload server does. */
-function acceptedReports(dates: string[]): Report[] {
+function acceptedReports(dates: string[], from: Generator = generator): Report[] {
   const reports: Report[] = [];
   for (const date of dates) {
-    for (const line of generator.day(date).lines) {
+    for (const line of from.day(date).lines) {
       let report: Report;
       try {
         report = JSON.parse(line) as Report;
@@ -152,12 +152,13 @@ function comparePartitions(
   out: string,
   index: SiteIndex,
   builtinBuckets: (program: string, chart: string) => string[],
+  from: Generator = generator,
 ): number {
   const windows = [index.windows.latest7, index.windows.latest28, index.windows.all, ...index.windows.weeks];
   let compared = 0;
   for (const window of windows) {
-    const dates = generator.dates().filter((d) => d >= window.start && d <= window.end);
-    const data = group(acceptedReports(dates));
+    const dates = from.dates().filter((d) => d >= window.start && d <= window.end);
+    const data = group(acceptedReports(dates, from));
     for (const entry of index.charts.filter((c) => c.type === "partition")) {
       const chart = JSON.parse(readFileSync(join(out, entry.json), "utf8")) as ChartFile;
       const buckets = chart.builtin ? builtinBuckets(chart.program, chart.name) : configuredBuckets(chart);
@@ -337,6 +338,49 @@ describe("npm run data with upstream's own chart config", () => {
     expect(chart.buckets.length).toBeGreaterThan(30);
     expect(chart.rows.length).toBeGreaterThan(0);
     expect(chart.rows.every((r) => r.reports === 0 && r.counter_total === 0)).toBe(true);
+  });
+});
+
+describe("npm run data with both of upstream's configs", () => {
+  // Reports generated as the telemetry client would upload them under upstream's
+  // uploadconfig.json, read with it and with upstream's chartconfig.txt: nothing is
+  // rejected but the generator's deliberately malformed lines, and the built-in charts'
+  // buckets are upstream's lists of platforms and versions.
+  const upstreamUpload = readUploadConfig(join(upstreamDir(), "uploadconfig.json"));
+  const clientGenerator = new Generator({ ...generator.options, uploadConfig: upstreamUpload });
+  let bothOut: string;
+  let bothIndex: SiteIndex;
+  beforeAll(() => {
+    const clientSource = temporaryDir("cs-run-client-source-");
+    for (const date of clientGenerator.dates()) {
+      writeFileSync(join(clientSource, `${date}.json.gz`), clientGenerator.day(date).bytes);
+    }
+    bothOut = temporaryDir("cs-run-both-out-");
+    const run = runCli([
+      ...["--source", clientSource, "--out", bothOut, "--cache", temporaryDir("cs-run-both-cache-")],
+      ...["--charts", join(upstreamDir(), "chartconfig.txt")],
+      ...["--upload-config", join(upstreamDir(), "uploadconfig.json")],
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    bothIndex = JSON.parse(readFileSync(join(bothOut, "index.json"), "utf8")) as SiteIndex;
+  }, 120_000);
+
+  it("rejects only the malformed lines", () => {
+    const days = JSON.parse(readFileSync(join(bothOut, "days.json"), "utf8")) as DayStatus[];
+    const reasons = new Set(days.flatMap((d) => Object.keys(d.rejected)));
+    expect([...reasons].sort()).toEqual(["bad-count", "bad-x", "not-json"]);
+  });
+
+  it("equals upstream's partition counts for every partition chart, in every window", () => {
+    const builtinBuckets = (program: string, chart: string): string[] =>
+      ({
+        Version: upstreamUpload.Programs.find((p) => p.Name === program)!.Versions,
+        GOOS: upstreamUpload.GOOS,
+        GOARCH: upstreamUpload.GOARCH,
+        GoVersion: upstreamUpload.GoVersion,
+      })[chart]!;
+    expect(comparePartitions(bothOut, bothIndex, builtinBuckets, clientGenerator)).toBeGreaterThan(1000);
   });
 });
 
