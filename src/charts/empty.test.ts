@@ -280,3 +280,62 @@ describe("a bucket with no name", () => {
     expect(table.rows.map((r) => r.cells[0]?.text)).toEqual([UNKNOWN_LABEL, "go1.24"]);
   });
 });
+
+describe("a chart with more buckets than colours, most of them without reports", () => {
+  /** A chart whose buckets have the given reports of 500 eligible, in every window. */
+  function chartWith(reports: Record<string, number>): ChartFile {
+    const buckets = Object.keys(reports);
+    const file = chartFile(buckets, 0, 500);
+    const counts = Object.fromEntries(
+      buckets.filter((b) => reports[b]! > 0).map((b) => [b, { linux: reports[b]! }]),
+    );
+    return {
+      ...file,
+      rows: file.rows.map((r) =>
+        row(r.bucket, { kind: "week", start: r.window_start, end: r.window_end }, reports[r.bucket]!, 500),
+      ),
+      breakdowns: [{ dimension: "GOOS", window: windows.latest7, counts }],
+    };
+  }
+  const versions = Array.from({ length: 26 }, (_, i) => `go1.${i + 2}`);
+
+  it("colours only the buckets with reports, and says the others have none", () => {
+    const reports = Object.fromEntries(versions.map((v) => [v, 0]));
+    Object.assign(reports, { "go1.23": 80, "go1.24": 280, "go1.25": 373 });
+    const figures = chartPageFigures(chartWith(reports), { window: "latest7", view: "share" });
+    for (const figure of [figures.lines, figures.breakdowns[0]!.figure]) {
+      const drawn = staticFigure(figure, PAGE_WIDTHS);
+      if (drawn.kind === "empty") throw new Error("expected a chart");
+      expect(drawn.legend.map((item) => item.label)).toEqual(["go1.23", "go1.24", "go1.25"]);
+      expect(drawn.note).toBe(
+        "Drawn: the 3 buckets with reports over the whole range, of 26; the others have none. The tables list all of them.",
+      );
+    }
+    // The latest week's bars still show every bucket: 0 of 500 says how small its share can be.
+    const bars = staticFigure(figures.bars, PAGE_WIDTHS);
+    if (bars.kind === "empty") throw new Error("expected a chart");
+    expect(ticks(bars.svg.wide, "y")).toHaveLength(26);
+  });
+
+  it("keeps the ten with the most reports when more than ten have some", () => {
+    const reports = Object.fromEntries(versions.map((v, i) => [v, i < 12 ? 100 + i : 0]));
+    const drawn = staticFigure(
+      chartPageFigures(chartWith(reports), { window: "all", view: "counts" }).lines,
+      PAGE_WIDTHS,
+    );
+    if (drawn.kind === "empty") throw new Error("expected a chart");
+    expect(drawn.legend.map((item) => item.label)).toEqual(versions.slice(2, 12));
+    expect(drawn.note).toBe(
+      "Drawn: the 10 buckets with the most reports over the whole range, of 26. The tables list all of them.",
+    );
+  });
+
+  it("draws no trend when no bucket has a report, though every week had eligible reports", () => {
+    const figures = chartPageFigures(chartWith(Object.fromEntries(versions.map((v) => [v, 0]))), {
+      window: "latest7",
+      view: "share",
+    });
+    expect(figures.lines).toEqual({ kind: "empty", message: NO_REPORTS_IN_ANY_WEEK });
+    expect(figures.bars.kind).toBe("plot");
+  });
+});

@@ -8,6 +8,7 @@ import type { Breakdown, ChartFile, ChartRow, Participation } from "../pipeline/
 import {
   breakdownsInWindow,
   colorOrder,
+  MAX_COLORED_BUCKETS,
   mainBuckets,
   rowsInWindow,
   weeklyRows,
@@ -66,6 +67,15 @@ function breakdownReports(breakdown: Breakdown, buckets: readonly string[]): num
     .reduce((total, reports) => total + reports, 0);
 }
 
+/** Says which buckets a chart that leaves some out draws (mainBuckets). */
+function drawnNote(drawn: number, all: number): string {
+  const which =
+    drawn < MAX_COLORED_BUCKETS
+      ? `${drawn === 1 ? "the one bucket" : `the ${drawn} buckets`} with reports over the whole range, of ${all}; the others have none`
+      : `the ${drawn} buckets with the most reports over the whole range, of ${all}`;
+  return `Drawn: ${which}. The tables list all of them.`;
+}
+
 /** The charts of a chart page. */
 export interface ChartPageFigures {
   bars: Figure;
@@ -80,10 +90,7 @@ export function chartPageFigures(file: ChartFile, { window: key, view }: ChartSt
   const buckets = colorOrder(file);
   /** Buckets drawn by the charts that tell buckets apart by colour alone. */
   const colored = mainBuckets(file);
-  const note =
-    colored.length < buckets.length
-      ? `Drawn: the ${colored.length} buckets with the most reports over the whole range, of ${buckets.length}. The tables list all of them.`
-      : null;
+  const note = colored.length < buckets.length ? drawnNote(colored.length, buckets.length) : null;
 
   const rows = rowsInWindow(file, window);
   const bars: Figure = hasReports(rows, view)

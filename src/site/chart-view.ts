@@ -77,9 +77,10 @@ export function weeklyRows(file: Pick<ChartFile, "rows" | "buckets" | "windows">
 export const MAX_COLORED_BUCKETS = 10;
 
 /**
- * The buckets drawn where each needs its own colour: the ones with the most
- * reports over the whole range, at most `limit`, in display order. The tables
- * always list every bucket.
+ * The buckets drawn where each needs its own colour: all of them when they fit the palette;
+ * otherwise the ones with the most reports over the whole range, at most `limit`, leaving out
+ * buckets with none (a flat line at zero in a colour of its own would only crowd the key). In
+ * display order. The tables always list every bucket.
  */
 export function mainBuckets(
   file: Pick<ChartFile, "rows" | "buckets" | "windows">,
@@ -90,7 +91,10 @@ export function mainBuckets(
   if (order.length <= limit) return order;
   const reports = new Map(all.map((row) => [row.bucket, row.reports]));
   const top = new Set(
-    [...order].sort((a, b) => (reports.get(b) ?? 0) - (reports.get(a) ?? 0)).slice(0, limit),
+    order
+      .filter((bucket) => (reports.get(bucket) ?? 0) > 0)
+      .sort((a, b) => (reports.get(b) ?? 0) - (reports.get(a) ?? 0))
+      .slice(0, limit),
   );
   return order.filter((bucket) => top.has(bucket));
 }
