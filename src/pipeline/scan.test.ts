@@ -285,6 +285,7 @@ describe("ReportScanner leaves to validateLine", () => {
     expect(scans(base("null", ',"Stacks":null'))).toBe(true);
     expect(scans(base("{}", ',"Stacks":{"crash/crash\\nmain.main:+1":2}'))).toBe(true);
     expect(scans('{"Week":"2026-06-01","LastWeek":null,"X":1,"Programs":[],"Config":null}')).toBe(true);
+    expect(scans('{"Week":"2026-06-01","X":0.5,"Programs":null}')).toBe(true);
   });
 
   it.each([

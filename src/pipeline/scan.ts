@@ -224,7 +224,9 @@ export class ReportScanner {
     }
   }
 
+  /** The program entries (or null, Go's nil slice: none). */
   private programs(): boolean {
+    if (this.null()) return true;
     if (!this.open(OPEN_BRACKET)) return false;
     if (this.next(CLOSE_BRACKET)) return true;
     do {

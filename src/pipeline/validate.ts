@@ -32,7 +32,7 @@ const MAX_SHOWN_CHARS = 80;
  *
  * The report is rebuilt from the known fields only, so it re-serialises to a
  * valid report: unknown keys are dropped, absent or null LastWeek and Config
- * become "", absent or null Counters and Stacks become {}. Counters and Stacks
+ * become "", absent or null Counters and Stacks become {}, null Programs becomes []. Counters and Stacks
  * have no prototype, so any counter name, "__proto__" included, is an ordinary
  * key; look names up with `in` or Object.hasOwn, never assign them to a `{}`.
  *
@@ -97,7 +97,9 @@ function reportOf(parsed: Record<string, unknown>): Report | Problem {
   const config = optionalString(parsed.Config, "Config");
   if (config instanceof Problem) return config;
 
-  const programsValue = parsed.Programs;
+  // Go writes a nil slice as null: a report whose every program entry the client left out
+  // (none is listed in the upload config) is uploaded, accepted and published that way.
+  const programsValue = parsed.Programs === null ? [] : parsed.Programs;
   if (programsValue === undefined) return missing("Programs");
   if (!Array.isArray(programsValue)) return wrongType("Programs", programsValue, "an array");
   const programs: ProgramReport[] = [];
