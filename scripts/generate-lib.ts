@@ -956,6 +956,9 @@ const WEEK_LAG = weighted([
 ]);
 
 /** One generator for a range: day files are pure functions of the options and the date. */
+/** A report as the client uploads it, and as the day files publish it. */
+export type UploadedReport = Omit<Report, "Programs"> & { Programs: ProgramReport[] | null };
+
 export class Generator {
   readonly options: GenerateOptions;
   readonly #first: number;
@@ -1038,7 +1041,7 @@ export class Generator {
   }
 
   /** The index-th report uploaded on a day. */
-  report(day: number, index: number): Report {
+  report(day: number, index: number): UploadedReport {
     const rng = new Rng(hash32(this.options.seed, STREAM.report, day, index));
     const moment = this.#moment(day);
     const x = rng.unitX();
@@ -1140,13 +1143,15 @@ export class Generator {
       );
     }
     programs.sort((a, b) => (a.Program < b.Program ? -1 : a.Program > b.Program ? 1 : 0));
+    const uploaded = programs.filter(this.#admits);
 
     return {
       Week: dateOf(week),
       LastWeek: lastWeek,
       X: x,
-      // As the telemetry client uploads it: only the program entries the upload config lists.
-      Programs: programs.filter(this.#admits),
+      // As the telemetry client uploads it: only the program entries the upload config lists,
+      // and none as null (Go's nil slice).
+      Programs: uploaded.length > 0 ? uploaded : null,
       Config: rng.chance(0.85 + 0.12 * moment.t) ? CONFIG_VERSION : PREVIOUS_CONFIG_VERSION,
     };
   }
@@ -1239,7 +1244,7 @@ export interface DayFile extends DayLines {
   bytes: Uint8Array;
 }
 
-function malformedLine(kind: MalformedKind, report: Report): string {
+function malformedLine(kind: MalformedKind, report: UploadedReport): string {
   switch (kind) {
     case "truncated": {
       const line = JSON.stringify(report);
@@ -1248,7 +1253,7 @@ function malformedLine(kind: MalformedKind, report: Report): string {
     case "x-zero":
       return JSON.stringify({ ...report, X: 0 });
     case "negative-count": {
-      const [first, ...rest] = report.Programs;
+      const [first, ...rest] = report.Programs ?? [];
       if (!first) return JSON.stringify(report);
       const [name, count] = Object.entries(first.Counters)[0] ?? ["go/invocations", 1];
       const broken = { ...first, Counters: { ...first.Counters, [name]: -count } };

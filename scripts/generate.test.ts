@@ -49,9 +49,14 @@ function isValidReport(line: string): boolean {
   if (keys !== "Config,LastWeek,Programs,Week,X") return false;
   if (!DATE.test(report.Week) || !(report.LastWeek === "" || DATE.test(report.LastWeek))) return false;
   if (typeof report.X !== "number" || !(report.X > 0 && report.X <= 1)) return false;
-  if (typeof report.Config !== "string" || !Array.isArray(report.Programs) || report.Programs.length === 0)
+  // null, Go's nil slice, when the upload config left out every program entry.
+  const programs = report.Programs as Report["Programs"] | null;
+  if (
+    typeof report.Config !== "string" ||
+    !(programs === null || (Array.isArray(programs) && programs.length > 0))
+  )
     return false;
-  return report.Programs.every(
+  return (programs ?? []).every(
     (program) =>
       Object.keys(program).sort().join() === "Counters,GOARCH,GOOS,GoVersion,Program,Stacks,Version" &&
       [program.Program, program.Version, program.GoVersion, program.GOOS, program.GOARCH].every(
@@ -144,7 +149,7 @@ describe("generated day files", () => {
     for (const { line } of rangeLines({ ...small, uploadConfig: config })) {
       if (!isValidReport(line)) continue;
       const report = JSON.parse(line) as Report;
-      for (const program of report.Programs) {
+      for (const program of report.Programs ?? []) {
         const listed = programs.get(program.Program);
         expect(listed, program.Program).toBeDefined();
         if (!listed) continue;
@@ -174,6 +179,9 @@ describe("generated day files", () => {
     const xs = (config: UploadConfig) =>
       rangeLines({ ...small, uploadConfig: config }).map(({ line }) => /"X":([^,]*)/.exec(line)?.[1]);
     expect(xs(upstreamUploadConfig)).toEqual(xs(uploadConfig));
+    const lines = rangeLines({ ...small, uploadConfig: upstreamUploadConfig }).map(({ line }) => line);
+    expect(lines.filter((line) => line.includes('"Programs":null')).length).toBeGreaterThan(0);
+    expect(rangeLines(small).some(({ line }) => line.includes('"Programs":null'))).toBe(false);
   });
 
   it("include a sampled counter only in reports with X at most its rate", () => {

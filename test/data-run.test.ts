@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Generator } from "../scripts/generate-lib.ts";
+import { Generator, type UploadedReport } from "../scripts/generate-lib.ts";
 import { readUploadConfig } from "../scripts/generate.ts";
 import { upstreamDir } from "./helpers/upstream.ts";
 import type {
@@ -122,7 +122,9 @@ function acceptedReports(dates: string[], from: Generator = generator): Report[]
     for (const line of from.day(date).lines) {
       let report: Report;
       try {
-        report = JSON.parse(line) as Report;
+        const parsed = JSON.parse(line) as UploadedReport;
+        // A nil slice, as Go reads null: no programs.
+        report = { ...parsed, Programs: parsed.Programs ?? [] };
       } catch {
         continue;
       }
