@@ -303,6 +303,7 @@ describe("npm run data on a generated range", () => {
 });
 
 describe("npm run data with upstream's own chart config", () => {
+  const VSCGO = "github.com/golang/vscode-go/vscgo";
   // golang.org/x/telemetry's chartconfig.txt, with the upload config derived from it: the
   // generated reports cover some of its counters (gopls/client, go/invocations, the
   // govulncheck flags…) and none of the others, whose buckets must all be 0.
@@ -335,6 +336,14 @@ describe("npm run data with upstream's own chart config", () => {
       readFileSync(join(upstreamOut, "charts/golang-org-x-tools-gopls--gopls-client.json"), "utf8"),
     ) as ChartFile;
     expect(clients.rows.filter((r) => r.reports > 0).length).toBeGreaterThan(50);
+  });
+
+  it("gives no weekly share to a program no report has (vscgo), and one every week to the others", () => {
+    for (const entry of upstreamIndex.charts) {
+      const shares = entry.sparkline.filter((share) => share !== null).length;
+      expect(shares, entry.id).toBe(entry.program === VSCGO ? 0 : upstreamIndex.windows.weeks.length);
+    }
+    expect(upstreamIndex.charts.filter((c) => c.program === VSCGO).length).toBeGreaterThan(3);
   });
 
   it("gives a counter the generated reports never have a row of zeros in every window", () => {

@@ -853,7 +853,8 @@ async function exportFiles(
         const row = rows.find(
           (r) => r.bucket === main && r.window_start === week.start && r.window_end === week.end,
         );
-        return row?.share ?? 0;
+        // A week in which no report could have had the bucket has no share.
+        return row !== undefined && row.eligible_reports > 0 ? row.share : null;
       }),
     });
   }

@@ -239,8 +239,11 @@ export interface ChartEntry {
   /** Paths relative to --out. */
   csv: string;
   json: string;
-  /** Weekly share of the chart's main bucket (most reports over the whole range), oldest first. */
-  sparkline: number[];
+  /**
+   * Weekly share of the chart's main bucket (most reports over the whole range), oldest first;
+   * null for a week with no eligible reports, where there is no share.
+   */
+  sparkline: (number | null)[];
   mainBucket: string;
 }
 

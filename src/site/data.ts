@@ -131,8 +131,12 @@ export interface ChartLink {
   type: ChartEntry["type"];
   builtin: boolean;
   href: string;
-  /** The bucket with the most reports over the whole range, as the page shows it (bucketLabel). */
+  /**
+   * The bucket with the most reports over the whole range, as the page shows it (bucketLabel);
+   * "" when no week has eligible reports.
+   */
   mainBucket: string;
+  /** The main bucket's share in the latest week; null when that week has no eligible reports. */
   latestShare: string | null;
   sparkline: SparklineModel;
 }
@@ -147,8 +151,9 @@ function chartLink(entry: ChartEntry): ChartLink {
     type: entry.type,
     builtin: entry.builtin,
     href: chartHref(entry.id),
-    mainBucket: bucketLabel(entry.mainBucket),
-    latestShare: latest === undefined ? null : formatShare(latest),
+    // With no share in any week, no bucket leads.
+    mainBucket: entry.sparkline.some((share) => share !== null) ? bucketLabel(entry.mainBucket) : "",
+    latestShare: latest === undefined || latest === null ? null : formatShare(latest),
     sparkline: sparkline(entry.sparkline, bucketLabel(entry.mainBucket)),
   };
 }
@@ -303,7 +308,10 @@ export function programPage(id: string): ProgramPage {
 function chartCard(entry: ChartEntry): ChartCard {
   const file = loadChartFile(entry);
   const window = file.windows[DEFAULT_STATE.window];
-  const rows = rowsInWindow(file, window).sort((a, b) => b.share - a.share);
+  // A bucket no report in the window could have had has no share to show.
+  const rows = rowsInWindow(file, window)
+    .filter((row) => row.eligible_reports > 0)
+    .sort((a, b) => b.share - a.share);
   return {
     link: chartLink(entry),
     bars: rows

@@ -14,25 +14,49 @@ export interface SparklineModel {
   label: string;
 }
 
-/** Weekly shares (oldest first) → a line scaled to its own min and max, so small trends stay visible. */
-export function sparkline(values: number[], mainBucket: string, width = 120, height = 28): SparklineModel {
+/**
+ * Weekly shares (oldest first; null for a week with no eligible reports) → a line scaled to
+ * its own min and max, so small trends stay visible. Weeks without a share break the line.
+ */
+export function sparkline(
+  values: readonly (number | null)[],
+  mainBucket: string,
+  width = 120,
+  height = 28,
+): SparklineModel {
   const pad = 3;
-  if (values.length === 0) return { width, height, path: "", last: null, label: "No weekly data" };
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+  const known = values.flatMap((v, i) => (v === null ? [] : [{ i, v }]));
+  const first = known[0];
+  const latest = known.at(-1);
+  if (first === undefined || latest === undefined) {
+    return {
+      width,
+      height,
+      path: "",
+      last: null,
+      label: values.length === 0 ? "No weekly data" : "No reports",
+    };
+  }
+  const min = Math.min(...known.map((p) => p.v));
+  const max = Math.max(...known.map((p) => p.v));
   const span = max - min;
   const x = (i: number): number =>
     values.length === 1 ? width / 2 : pad + (i * (width - 2 * pad)) / (values.length - 1);
   const y = (v: number): number =>
     span === 0 ? height / 2 : height - pad - ((v - min) * (height - 2 * pad)) / span;
-  const points = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
-  const lastValue = values[values.length - 1] ?? 0;
-  const firstValue = values[0] ?? 0;
+  const path = known
+    .map(
+      ({ i, v }, k) =>
+        `${k > 0 && known[k - 1]!.i === i - 1 ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)}`,
+    )
+    .join("");
+  const weeks =
+    values.length === known.length ? `${values.length} weeks` : `${known.length} of ${values.length} weeks`;
   return {
     width,
     height,
-    path: `M${points.join("L")}`,
-    last: { x: x(values.length - 1), y: y(lastValue) },
-    label: `${mainBucket}: ${formatShare(firstValue)} to ${formatShare(lastValue)} over ${values.length} weeks`,
+    path,
+    last: { x: x(latest.i), y: y(latest.v) },
+    label: `${mainBucket}: ${formatShare(first.v)} to ${formatShare(latest.v)} over ${weeks}`,
   };
 }
