@@ -955,10 +955,10 @@ const WEEK_LAG = weighted([
   [6, 3],
 ]);
 
-/** One generator for a range: day files are pure functions of the options and the date. */
 /** A report as the client uploads it, and as the day files publish it. */
 export type UploadedReport = Omit<Report, "Programs"> & { Programs: ProgramReport[] | null };
 
+/** One generator for a range: day files are pure functions of the options and the date. */
 export class Generator {
   readonly options: GenerateOptions;
   readonly #first: number;
