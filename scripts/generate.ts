@@ -12,7 +12,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { UploadConfig } from "../src/pipeline/types.ts";
-import { Generator, OUTPUT_FORMATS, SAMPLE_DEFAULTS, dayNumber } from "./generate-lib.ts";
+import { Generator, OUTPUT_FORMATS, SAMPLE_DEFAULTS, dayNumber, modelGaps } from "./generate-lib.ts";
 import type { GenerateOptions, OutputFormat } from "./generate-lib.ts";
 
 export { Generator, generateDay, SAMPLE_DEFAULTS } from "./generate-lib.ts";
@@ -141,6 +141,18 @@ function main(): void {
       `(${summary.reuploads} re-uploads, ${summary.malformed} malformed), ${megabytes} MB ` +
       `in ${relative(process.cwd(), options.out) || "."} (${seconds}s)`,
   );
+  const gaps = modelGaps(options.uploadConfig);
+  if (gaps.length > 0) {
+    const shown = gaps.slice(0, MAX_GAPS_SHOWN).join("; ");
+    const rest = gaps.length > MAX_GAPS_SHOWN ? `; and ${gaps.length - MAX_GAPS_SHOWN} more` : "";
+    console.log(
+      `generate: the upload config does not list ${gaps.length} of the model's counters, versions ` +
+        `and platforms, so the reports leave them out, as the telemetry client would: ${shown}${rest}`,
+    );
+  }
 }
+
+/** How many of an upload config's gaps the summary names. */
+const MAX_GAPS_SHOWN = 5;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
