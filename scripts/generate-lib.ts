@@ -1244,6 +1244,17 @@ export interface DayFile extends DayLines {
   bytes: Uint8Array;
 }
 
+/** A program entry whose one counter is negative. */
+const NEGATIVE_COUNT_ENTRY: ProgramReport = {
+  Program: PROGRAM.go,
+  Version: "go1.25.0",
+  GoVersion: "go1.25.0",
+  GOOS: "linux",
+  GOARCH: "amd64",
+  Counters: { "go/invocations": -1 },
+  Stacks: {},
+};
+
 function malformedLine(kind: MalformedKind, report: UploadedReport): string {
   switch (kind) {
     case "truncated": {
@@ -1254,7 +1265,8 @@ function malformedLine(kind: MalformedKind, report: UploadedReport): string {
       return JSON.stringify({ ...report, X: 0 });
     case "negative-count": {
       const [first, ...rest] = report.Programs ?? [];
-      if (!first) return JSON.stringify(report);
+      // A report the upload config left no entry in gets one, to carry the negative count.
+      if (!first) return JSON.stringify({ ...report, Programs: [NEGATIVE_COUNT_ENTRY] });
       const [name, count] = Object.entries(first.Counters)[0] ?? ["go/invocations", 1];
       const broken = { ...first, Counters: { ...first.Counters, [name]: -count } };
       return JSON.stringify({ ...report, Programs: [broken, ...rest] });

@@ -12,6 +12,7 @@ import {
   rangeDates,
 } from "./generate-lib.ts";
 import type { GenerateOptions } from "./generate-lib.ts";
+import { validateLine } from "../src/pipeline/validate.ts";
 import { readUpstream } from "../test/helpers/upstream.ts";
 import { parseOptions } from "./generate.ts";
 
@@ -182,6 +183,23 @@ describe("generated day files", () => {
     const lines = rangeLines({ ...small, uploadConfig: upstreamUploadConfig }).map(({ line }) => line);
     expect(lines.filter((line) => line.includes('"Programs":null')).length).toBeGreaterThan(0);
     expect(rangeLines(small).some(({ line }) => line.includes('"Programs":null'))).toBe(false);
+  });
+
+  it("keep every malformed line malformed, even where the upload config left a report no entry", () => {
+    // Seed 82 gives a day whose negative-count line was drawn from such a report.
+    for (let seed = 80; seed < 90; seed++) {
+      const generator = new Generator({
+        ...small,
+        end: "2026-11-22",
+        days: 1,
+        reports: 120,
+        seed,
+        uploadConfig: upstreamUploadConfig,
+      });
+      const day = generator.dayLines(generator.dates()[0]!);
+      const rejected = day.lines.filter((line, i) => !validateLine(line, i + 1, { uploadConfig: null }).ok);
+      expect(rejected.length, `seed ${seed}`).toBe(day.malformed);
+    }
   });
 
   it("include a sampled counter only in reports with X at most its rate", () => {
