@@ -44,19 +44,24 @@ export function sparkline(
     values.length === 1 ? width / 2 : pad + (i * (width - 2 * pad)) / (values.length - 1);
   const y = (v: number): number =>
     span === 0 ? height / 2 : height - pad - ((v - min) * (height - 2 * pad)) / span;
+  // A week with a share between two without one is a segment of its own: "h0" gives it a
+  // length, which the round line cap draws as a dot.
+  const joined = (k: number): boolean => k > 0 && known[k - 1]!.i === known[k]!.i - 1;
   const path = known
-    .map(
-      ({ i, v }, k) =>
-        `${k > 0 && known[k - 1]!.i === i - 1 ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)}`,
-    )
+    .map(({ i, v }, k) => {
+      const point = `${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+      if (joined(k)) return `L${point}`;
+      return k + 1 < known.length && joined(k + 1) ? `M${point}` : `M${point}h0`;
+    })
     .join("");
   const weeks =
     values.length === known.length ? `${values.length} weeks` : `${known.length} of ${values.length} weeks`;
+  const latestWeek = latest.i === values.length - 1 ? "" : "; no reports in the latest week";
   return {
     width,
     height,
     path,
     last: { x: x(latest.i), y: y(latest.v) },
-    label: `${mainBucket}: ${formatShare(first.v)} to ${formatShare(latest.v)} over ${weeks}`,
+    label: `${mainBucket}: ${formatShare(first.v)} to ${formatShare(latest.v)} over ${weeks}${latestWeek}`,
   };
 }
