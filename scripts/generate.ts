@@ -120,6 +120,9 @@ export function parseOptions(args: string[]): RangeOptions | "help" {
   };
 }
 
+/** How many of an upload config's gaps the summary names. */
+const MAX_GAPS_SHOWN = 5;
+
 function main(): void {
   let options: RangeOptions | "help";
   try {
@@ -151,8 +154,5 @@ function main(): void {
     );
   }
 }
-
-/** How many of an upload config's gaps the summary names. */
-const MAX_GAPS_SHOWN = 5;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -32,9 +32,10 @@ const MAX_SHOWN_CHARS = 80;
  *
  * The report is rebuilt from the known fields only, so it re-serialises to a
  * valid report: unknown keys are dropped, absent or null LastWeek and Config
- * become "", absent or null Counters and Stacks become {}, null Programs becomes []. Counters and Stacks
- * have no prototype, so any counter name, "__proto__" included, is an ordinary
- * key; look names up with `in` or Object.hasOwn, never assign them to a `{}`.
+ * become "", absent or null Counters and Stacks become {}, null Programs
+ * becomes []. Counters and Stacks have no prototype, so any counter name,
+ * "__proto__" included, is an ordinary key; look names up with `in` or
+ * Object.hasOwn, never assign them to a `{}`.
  *
  * The first problem found is the rejection: the line's shape (not-json,
  * wrong-type, missing-field, bad-date, bad-x, bad-count) is checked for the

@@ -143,6 +143,7 @@ export interface ChartLink {
 
 function chartLink(entry: ChartEntry): ChartLink {
   const latest = entry.sparkline.at(-1);
+  const trend = sparkline(entry.sparkline, bucketLabel(entry.mainBucket));
   return {
     id: entry.id,
     title: entry.title,
@@ -151,10 +152,10 @@ function chartLink(entry: ChartEntry): ChartLink {
     type: entry.type,
     builtin: entry.builtin,
     href: chartHref(entry.id),
-    // With no share in any week, no bucket leads.
-    mainBucket: entry.sparkline.some((share) => share !== null) ? bucketLabel(entry.mainBucket) : "",
+    // With no share in any week (nothing drawn), no bucket leads.
+    mainBucket: trend.last !== null ? bucketLabel(entry.mainBucket) : "",
     latestShare: latest === undefined || latest === null ? null : formatShare(latest),
-    sparkline: sparkline(entry.sparkline, bucketLabel(entry.mainBucket)),
+    sparkline: trend,
   };
 }
 
