@@ -65,8 +65,8 @@ describe("built-in charts", () => {
     ]);
   });
 
-  test("a toolchain program (upstream prefix rule: cmd/go…, cmd/compile…) has no Version chart", () => {
-    for (const program of ["cmd/go", "cmd/compile", "cmd/gofmt"]) {
+  test("a toolchain program (upstream's rule: a path under cmd/) has no Version chart", () => {
+    for (const program of ["cmd/go", "cmd/compile", "cmd/vet", "cmd/cgo"]) {
       expect(isToolchainProgram(program)).toBe(true);
       expect(builtinCharts(unrestricted, program, [], id).map((c) => c.name)).toEqual([
         "GOOS",
@@ -74,7 +74,8 @@ describe("built-in charts", () => {
         "GoVersion",
       ]);
     }
-    expect(isToolchainProgram("cmd/vet")).toBe(false);
+    for (const program of ["golang.org/x/tools/gopls", "github.com/go-delve/delve/cmd/dlv", "cmdline/tool"])
+      expect(isToolchainProgram(program)).toBe(false);
   });
 
   test("built-in buckets are the upload config's lists, or every observed value when a list is empty", () => {

@@ -54,11 +54,11 @@ export interface PlannedChart {
 }
 
 /**
- * Upstream telemetry.IsToolchainProgram. Toolchain programs have no Version chart:
- * their version is the Go version.
+ * Upstream telemetry.IsToolchainProgram: every program under cmd/ (cmd/go, cmd/compile,
+ * cmd/vet…). Toolchain programs have no Version chart: their version is the Go version.
  */
 export function isToolchainProgram(program: string): boolean {
-  return program.startsWith("cmd/go") || program.startsWith("cmd/compile");
+  return program.startsWith("cmd/");
 }
 
 /**
