@@ -39,6 +39,7 @@ const REASONS: readonly RejectReason[] = [
   "bad-x",
   "bad-count",
   "unknown-program",
+  "unknown-build",
   "unknown-counter",
 ];
 

@@ -330,6 +330,18 @@ describe("ReportScanner leaves to validateLine", () => {
     expect(scanAgrees(scanner, base('{"go/invocations":1}'), restricted)).toBe(true);
     expect(scanAgrees(scanner, base('{"no/such/counter":1}'), restricted)).toBe(false);
     expect(scanAgrees(scanner, base("{}").replace("cmd/go", "cmd/nope"), restricted)).toBe(false);
+    // A build the config does not list; asked twice, as the scanner keeps each answer for the day.
+    for (const [listed, unlisted] of [
+      ['"Version":"go1.25.1"', '"Version":"go1.25.99"'],
+      ['"GoVersion":"go1.25.1"', '"GoVersion":"go1.99.0"'],
+      ['"GOOS":"linux"', '"GOOS":"nope"'],
+      ['"GOARCH":"amd64"', '"GOARCH":"nope"'],
+    ] as const) {
+      const line = base('{"go/invocations":1}').replace(listed, unlisted);
+      expect(scanAgrees(scanner, line, restricted), unlisted).toBe(false);
+      expect(scanAgrees(scanner, line, restricted), unlisted).toBe(false);
+      expect(scanAgrees(scanner, base('{"go/invocations":1}'), restricted)).toBe(true);
+    }
   });
 
   it("bytes that are not UTF-8", () => {

@@ -124,6 +124,12 @@ export class ReportScanner {
   private readonly codes: number[] = [];
   /** By program name id, then counter name id: whether the upload config allows it (see allowed). */
   private readonly countersAllowed: (number[] | undefined)[] = [];
+  /** By program name id, then version name id: whether the config lists the version. */
+  private readonly versionsAllowed: (number[] | undefined)[] = [];
+  /** By name id: whether the config lists it as a GoVersion, GOOS, GOARCH. */
+  private readonly goVersionsAllowed: number[] = [];
+  private readonly goosAllowed: number[] = [];
+  private readonly goarchAllowed: number[] = [];
   /** The id of the last string read on this line, or LINE_START. */
   private previousId = LINE_START;
 
@@ -401,6 +407,14 @@ export class ReportScanner {
       const entry = report.entries[e]!;
       const rates = config.program(entry.Program);
       if (rates === undefined) return false;
+      // The build, each name asked once a day: 1 if listed, 0 if not.
+      const versions = (this.versionsAllowed[entry.programId] ??= []);
+      if ((versions[entry.versionId] ??= rates.hasVersion(entry.Version) ? 1 : 0) === 0) return false;
+      const { goVersionsAllowed, goosAllowed, goarchAllowed } = this;
+      if ((goVersionsAllowed[entry.goVersionId] ??= config.hasGoVersion(entry.GoVersion) ? 1 : 0) === 0)
+        return false;
+      if ((goosAllowed[entry.goosId] ??= config.hasGOOS(entry.GOOS) ? 1 : 0) === 0) return false;
+      if ((goarchAllowed[entry.goarchId] ??= config.hasGOARCH(entry.GOARCH) ? 1 : 0) === 0) return false;
       // Per counter name id: 1 if the config has it for this program, 0 if not (asked once a day).
       const known = (this.countersAllowed[entry.programId] ??= []);
       for (let c = 0; c < entry.counterCount; c++) {

@@ -159,6 +159,7 @@ export type RejectReason =
   | "bad-x"
   | "bad-count"
   | "unknown-program"
+  | "unknown-build"
   | "unknown-counter";
 
 export interface Rejection {

@@ -227,6 +227,24 @@ describe("compileUploadConfig", () => {
       expect(gopls?.stackRate("crash/other\nruntime.main:+12")).toBeUndefined();
     });
 
+    it("knows only the listed builds: Versions per program, GOOS, GOARCH and GoVersion", () => {
+      expect(gopls?.hasVersion("v0.16.0")).toBe(true);
+      expect(gopls?.hasVersion("v0.16.1")).toBe(false);
+      expect([compiled.hasGOOS("linux"), compiled.hasGOOS("plan9")]).toEqual([true, false]);
+      expect([compiled.hasGOARCH("amd64"), compiled.hasGOARCH("arm64")]).toEqual([true, false]);
+      expect([compiled.hasGoVersion("go1.23.0"), compiled.hasGoVersion("go1.23")]).toEqual([true, false]);
+    });
+
+    it("reads an empty list as no restriction", () => {
+      const open = compileUploadConfig(
+        { ...smallConfig, GOOS: [], Programs: [{ ...smallConfig.Programs[0]!, Versions: [] }] },
+        true,
+      );
+      expect(open.hasGOOS("plan9")).toBe(true);
+      expect(open.program("golang.org/x/tools/gopls")?.hasVersion("v9.9.9")).toBe(true);
+      expect(open.hasGOARCH("arm64")).toBe(false);
+    });
+
     it("expands braced stack expressions", () => {
       const config: UploadConfig = {
         ...smallConfig,
@@ -246,6 +264,7 @@ describe("compileUploadConfig", () => {
       const other = compiled.program("example.com/anything");
       expect(other?.counterRate("whatever:bucket")).toBe(1);
       expect(other?.stackRate("whatever\nframe")).toBe(1);
+      expect(other?.hasVersion("v0.0.0-anything")).toBe(true);
     });
 
     it("keeps the configured rate of a listed counter", () => {

@@ -65,6 +65,8 @@ export interface CompiledProgram {
   counterRate(counterName: string): number | undefined;
   /** Same as counterRate for a report's stack name ("counter\nframe\nframe…"); only the counter part is looked up. */
   stackRate(stackName: string): number | undefined;
+  /** Whether the program's Versions list the version (an empty list restricts nothing). */
+  hasVersion(version: string): boolean;
 }
 
 /** An upload config prepared for constant-time lookups on the hot path of validation and aggregation. */
@@ -73,6 +75,10 @@ export interface CompiledUploadConfig {
   readonly restricted: boolean;
   /** The program's lookups; undefined for an unlisted program, but only when restricted. */
   program(name: string): CompiledProgram | undefined;
+  /** Whether GOOS lists the value (an empty list restricts nothing); the same for the next two. */
+  hasGOOS(goos: string): boolean;
+  hasGOARCH(goarch: string): boolean;
+  hasGoVersion(goVersion: string): boolean;
 }
 
 /**
@@ -87,11 +93,25 @@ export function compileUploadConfig(config: UploadConfig, restricted: boolean): 
   for (const program of config.Programs) {
     programs.set(program.Name, compileProgram(program, unlistedRate));
   }
-  const anyProgram: CompiledProgram = { counterRate: () => 1, stackRate: () => 1 };
+  const anyProgram: CompiledProgram = { counterRate: () => 1, stackRate: () => 1, hasVersion: () => true };
   return {
     restricted,
     program: (name) => programs.get(name) ?? (restricted ? undefined : anyProgram),
+    hasGOOS: listed(config.GOOS),
+    hasGOARCH: listed(config.GOARCH),
+    hasGoVersion: listed(config.GoVersion),
   };
+}
+
+/**
+ * Membership in one of the config's value lists. Upstream's server rejects a report whose
+ * program build (Version, GoVersion, GOOS, GOARCH) is not listed; an empty list here
+ * restricts nothing instead, as in a derived config (upstream's own lists are never empty).
+ */
+function listed(values: readonly string[]): (value: string) => boolean {
+  if (values.length === 0) return () => true;
+  const set = new Set(values);
+  return (value) => set.has(value);
 }
 
 function compileProgram(program: ProgramConfig, unlistedRate: number | undefined): CompiledProgram {
@@ -100,6 +120,7 @@ function compileProgram(program: ProgramConfig, unlistedRate: number | undefined
   return {
     counterRate: (counterName) => counterRates.get(counterName) ?? unlistedRate,
     stackRate: (stackName) => stackRates.get(stackCounterName(stackName)) ?? unlistedRate,
+    hasVersion: listed(program.Versions),
   };
 }
 

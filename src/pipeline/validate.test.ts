@@ -106,7 +106,10 @@ describe("validateLine accepts", () => {
 
   it("null Programs, as Go writes a report whose every entry the client left out, read as none", () => {
     // The upload server decodes it into a nil slice, accepts it and publishes it as it came.
-    const nothingAllowed: ValidationPolicy = { uploadConfig: { program: () => undefined } };
+    const nothing = () => false;
+    const nothingAllowed: ValidationPolicy = {
+      uploadConfig: { program: () => undefined, hasGOOS: nothing, hasGOARCH: nothing, hasGoVersion: nothing },
+    };
     for (const policy of [open, nothingAllowed]) {
       const result = validateLine(JSON.stringify({ ...upload(), Programs: null }), 1, policy);
       expect(result).toEqual({ ok: true, report: { ...upload(), Programs: [] } });
@@ -358,12 +361,13 @@ describe("validateLine rejects", () => {
 });
 
 describe("validateLine with an upload config", () => {
-  const allowed: Record<string, { counters: string[]; stacks: string[] }> = {
+  const allowed: Record<string, { versions: string[]; counters: string[]; stacks: string[] }> = {
     "cmd/go": {
+      versions: ["go1.22.3"],
       counters: ["go/invocations", "go/build/flag/buildmode:exe"],
       stacks: ["crash/crash\nruntime.main:+3"],
     },
-    "golang.org/x/tools/gopls": { counters: ["gopls/client:vscode"], stacks: [] },
+    "golang.org/x/tools/gopls": { versions: ["v0.15.3"], counters: ["gopls/client:vscode"], stacks: [] },
   };
   const policy: ValidationPolicy = {
     uploadConfig: {
@@ -373,8 +377,12 @@ describe("validateLine with an upload config", () => {
         return {
           counterRate: (counter) => (program.counters.includes(counter) ? 0.1 : undefined),
           stackRate: (stack) => (program.stacks.includes(stack) ? 1 : undefined),
+          hasVersion: (version) => program.versions.includes(version),
         };
       },
+      hasGOOS: (goos) => ["linux", "darwin"].includes(goos),
+      hasGOARCH: (goarch) => ["amd64", "arm64"].includes(goarch),
+      hasGoVersion: (goVersion) => ["go1.22.1", "go1.22.3"].includes(goVersion),
     },
   };
 
@@ -387,6 +395,30 @@ describe("validateLine with an upload config", () => {
       edited((_, program) => (program.Program = "cmd/vet")),
       "unknown-program",
       'Programs[0].Program: "cmd/vet" is not in the upload config',
+      policy,
+    );
+  });
+
+  it("unknown-build: a Version, GoVersion, GOOS or GOARCH the config does not list, as upstream's server rejects", () => {
+    const cases: [string, string][] = [
+      ["Version", "go1.22.4"],
+      ["GoVersion", "go1.22.4"],
+      ["GOOS", "plan9"],
+      ["GOARCH", "riscv64"],
+    ];
+    for (const [field, value] of cases) {
+      expectRejection(
+        edited((_, program) => (program[field] = value)),
+        "unknown-build",
+        `Programs[0].${field}: "${value}" is not in the upload config`,
+        policy,
+      );
+    }
+    // The second entry too; a go version listed for cmd/go is not one of gopls's versions.
+    expectRejection(
+      edited((report) => (programs(report)[1]!.Version = "go1.22.3")),
+      "unknown-build",
+      'Programs[1].Version: "go1.22.3" is not in the upload config',
       policy,
     );
   });
@@ -408,7 +440,7 @@ describe("validateLine with an upload config", () => {
 
   it("unknown-counter: __proto__ and constructor are names like any other", () => {
     expectRejection(
-      '{"Week":"2024-06-03","X":0.5,"Programs":[{"Program":"cmd/go","Version":"v","GoVersion":"g","GOOS":"o","GOARCH":"a","Counters":{"__proto__":1}}]}',
+      '{"Week":"2024-06-03","X":0.5,"Programs":[{"Program":"cmd/go","Version":"go1.22.3","GoVersion":"go1.22.3","GOOS":"linux","GOARCH":"amd64","Counters":{"__proto__":1}}]}',
       "unknown-counter",
       'Programs[0].Counters["__proto__"] is not in the upload config',
       policy,

@@ -9,11 +9,15 @@ import type { ProgramReport, RejectReason, Rejection, Report } from "./types.ts"
 export interface ProgramRates {
   counterRate(counter: string): number | undefined;
   stackRate(stack: string): number | undefined;
+  hasVersion(version: string): boolean;
 }
 
 /** What validation needs from an upload config (see uploadconfig.ts). */
 export interface UploadConfigRates {
   program(name: string): ProgramRates | undefined;
+  hasGOOS(goos: string): boolean;
+  hasGOARCH(goarch: string): boolean;
+  hasGoVersion(goVersion: string): boolean;
 }
 
 export interface ValidationPolicy {
@@ -39,7 +43,7 @@ const MAX_SHOWN_CHARS = 80;
  *
  * The first problem found is the rejection: the line's shape (not-json,
  * wrong-type, missing-field, bad-date, bad-x, bad-count) is checked for the
- * whole report before the upload config (unknown-program, unknown-counter).
+ * whole report before the upload config (unknown-program, unknown-build, unknown-counter).
  */
 export function validateLine(text: string, line: number, policy: ValidationPolicy): Validation {
   let parsed: unknown;
@@ -179,6 +183,13 @@ function uploadConfigProblem(report: Report, uploadConfig: UploadConfigRates): P
         `Programs[${i}].Program: ${quote(program.Program)} is not in the upload config`,
       );
     }
+    const build = unlistedBuildField(program, rates, uploadConfig);
+    if (build !== undefined) {
+      return new Problem(
+        "unknown-build",
+        `Programs[${i}].${build}: ${quote(program[build])} is not in the upload config`,
+      );
+    }
     for (const name in program.Counters) {
       if (typeof rates.counterRate(name) !== "number") {
         return new Problem(
@@ -196,6 +207,22 @@ function uploadConfigProblem(report: Report, uploadConfig: UploadConfigRates): P
       }
     }
   }
+  return undefined;
+}
+
+/**
+ * The first field of the program's build that the upload config does not list, as
+ * upstream's server checks each entry ("unknown program build"); undefined if none.
+ */
+function unlistedBuildField(
+  program: ProgramReport,
+  rates: ProgramRates,
+  uploadConfig: UploadConfigRates,
+): "Version" | "GoVersion" | "GOOS" | "GOARCH" | undefined {
+  if (!rates.hasVersion(program.Version)) return "Version";
+  if (!uploadConfig.hasGoVersion(program.GoVersion)) return "GoVersion";
+  if (!uploadConfig.hasGOOS(program.GOOS)) return "GOOS";
+  if (!uploadConfig.hasGOARCH(program.GOARCH)) return "GOARCH";
   return undefined;
 }
 
