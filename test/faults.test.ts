@@ -107,6 +107,18 @@ describe("retries", () => {
     expectSameAsDirectoryRun(await readTree(summary.out), summary.days);
     expect(summary.index.reports).toBe(JSON.parse(expected.get("index.json")!.toString()).reports);
   });
+
+  it("ends the progress line before failing on a day that answers 503 every time", async () => {
+    serveAll();
+    server.on(path("2026-03-03"), reply(503));
+    const calls: string[] = [];
+    const progress = { update: () => void calls.push("update"), done: () => void calls.push("done") };
+    const error = await rejection(run(urlOptions(), { fetch: FAST, progress }));
+    expect(error.message).toMatch(/2026-03-03 failed: HTTP 503 after 4 attempts/);
+    expect(calls).toContain("update");
+    expect(calls.filter((call) => call === "done")).toEqual(["done"]);
+    expect(calls.at(-1)).toBe("done");
+  });
 });
 
 describe("timeouts", () => {
@@ -260,6 +272,17 @@ describe("missing days", () => {
     expect(summary.index.days).toBe(4);
     const others = withoutSource(written.filter((day) => day.date !== "2026-03-02"));
     expect(others).toEqual(withoutSource(expectedDays.filter((day) => day.date !== "2026-03-02")));
+  });
+
+  it("refuses a --from after yesterday without --to, naming both days, and asks the server nothing", async () => {
+    // NOW is 2026-12-01: the default last day is 2026-11-30.
+    const options = { ...urlOptions(), from: "2026-12-01", to: null };
+    const error = await rejection(run(options, { fetch: FAST }));
+    expect(error).toBeInstanceOf(RunError);
+    expect(error.message).toBe(
+      "--from 2026-12-01 is after 2026-11-30, the last day of a URL source without --to (yesterday, UTC)",
+    );
+    expect(server.hits(path("2026-12-01"))).toBe(0);
   });
 });
 

@@ -260,6 +260,12 @@ async function planDays(
   const defaults = defaultRange(now);
   const last = options.to ?? defaults.to;
   const first = options.from ?? (options.to ? dateRange(addDaysBefore(last, 83), last)[0]! : defaults.from);
+  if (first > last) {
+    // Only --from alone can get here (options checks --from against --to).
+    throw new RunError(
+      `--from ${first} is after ${last}, the last day of a URL source without --to (yesterday, UTC)`,
+    );
+  }
   const days = dateRange(first, last).map((date): PlannedDay => ({
     date,
     source: urlForDate(source.template, date),
@@ -661,13 +667,14 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
     await writes.done();
     daysDone = true;
   } finally {
+    // Ends the bar's line even when a day failed the run, so that the error starts on its own.
+    io.progress.done();
     await Promise.all([pool.close(), writes.settled()]);
     // The days aggregated so far are kept for the next run even when this one fails.
     if (!daysDone) await cache.flush().catch(() => {});
   }
   await cache.flush();
   await hashes?.save();
-  io.progress.done();
 
   const days = plannedDays.map((day) => statuses.get(day.date)!);
   if (keys.size === 0) {
