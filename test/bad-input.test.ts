@@ -189,7 +189,15 @@ describe("bad files", () => {
       `{"Week":"${"x".repeat(1024 ** 2)}"}`,
       reportLine(0.72, "gopath"),
     ),
-    "2026-02-08.json": new Uint8Array([...strToU8(reportLine(0.81, "module")), 0x0a, 0xc3, 0x28, 0x0a]),
+    // A line that is not UTF-8 between two good ones: a malformed line, not a broken file.
+    "2026-02-08.json": new Uint8Array([
+      ...strToU8(reportLine(0.81, "module")),
+      0x0a,
+      ...strToU8(reportLine(0.82, "module")).map((byte, i) => (i === 30 ? 0xff : byte)),
+      0x0a,
+      ...strToU8(reportLine(0.83, "gopath")),
+      0x0a,
+    ]),
     "2026-02-09.json.gz": good(0.91).subarray(0, 20),
     "2026-02-10.json.gz": good(0.12),
   };
@@ -210,9 +218,16 @@ describe("bad files", () => {
     failed("2026-02-03", /zip holds 2 files \("a.json", "b.json"\); expected exactly one NDJSON file/);
     failed("2026-02-04", /holds more than 2097152 bytes of text/);
     failed("2026-02-05", /holds more than 2097152 bytes of text/);
-    failed("2026-02-08", /line 2 is not valid UTF-8/);
     failed("2026-02-09", /gzip data is corrupt or truncated/);
     expect(byDate.get("2026-02-06")).toMatchObject({ status: "ok", lines: 0, accepted: 0, bytes: 0 });
+    expect(byDate.get("2026-02-08")).toMatchObject({
+      status: "ok",
+      lines: 3,
+      accepted: 2,
+      reports: 2,
+      rejected: { "not-json": 1 },
+      rejections: [{ reason: "not-json", line: 2, detail: "not valid JSON (its bytes are not UTF-8)" }],
+    });
     expect(byDate.get("2026-02-07")).toMatchObject({
       status: "ok",
       lines: 3,
@@ -224,8 +239,8 @@ describe("bad files", () => {
     for (const date of ["2026-02-01", "2026-02-10"]) {
       expect(byDate.get(date)).toMatchObject({ status: "ok", accepted: 1, reports: 1 });
     }
-    expect(summary.index.days).toBe(4);
-    expect(summary.index.reports).toBe(4);
+    expect(summary.index.days).toBe(5);
+    expect(summary.index.reports).toBe(6);
   });
 
   it("fails only the day of a file that cannot be read at all (an I/O error), naming it and the reason", async () => {

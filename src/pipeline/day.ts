@@ -15,7 +15,7 @@ import { DecodeError, decodeLineBytes, lineText, type DecodeOptions } from "./de
 import type { Allocate } from "./framed.ts";
 import { ReportScanner } from "./scan.ts";
 import type { DayStatus, RejectReason, Rejection } from "./types.ts";
-import { tooLongRejection, validateLine, type ValidationPolicy } from "./validate.ts";
+import { notUtf8Rejection, tooLongRejection, validateLine, type ValidationPolicy } from "./validate.ts";
 
 /** Rejections kept per day as examples for the Data page and --strict messages. */
 export const SAMPLE_REJECTIONS = 20;
@@ -87,7 +87,12 @@ export function processDay(
         addFlatReport(day, scanner.report);
         continue;
       }
-      const result = validateLine(lineText(line, input.source), line.line, policy);
+      const text = lineText(line);
+      if (text === undefined) {
+        reject(notUtf8Rejection(line.line));
+        continue;
+      }
+      const result = validateLine(text, line.line, policy);
       if (!result.ok) {
         reject(result.rejection);
         continue;

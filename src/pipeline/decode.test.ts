@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { Gunzip, gzipSync, strToU8, Zip, ZipDeflate, zipSync } from "fflate";
+import { crc32 } from "node:zlib";
 import {
   DEFAULT_LIMITS,
   DecodeError,
   decodeLines,
   detectFormat,
+  centralDirectoryCrc,
   giveRoom,
   type DecodedLine,
   type DecodeOptions,
@@ -155,6 +157,23 @@ describe("decodeLines", () => {
     expect(lines).toEqual(expected);
     expect(summary.lines).toBe(3);
     expect(decodeAll(gzipSync(strToU8('{"a":1}\n{"b":2}\n{"c":3}'))).lines).toEqual(expected);
+  });
+
+  it("yields a line that is not UTF-8 as such, and goes on", () => {
+    const bad = concat(strToU8('{"b":"'), new Uint8Array([0xff, 0xfe]), strToU8('"}'));
+    const lines = ['{"a":1}\n', bad, '\n{"c":3}\n'];
+    const bytes = concat(...lines.map((part) => (typeof part === "string" ? strToU8(part) : part)));
+    const decoded = [
+      { line: 1, text: '{"a":1}' },
+      { line: 2, notUtf8: true },
+      { line: 3, text: '{"c":3}' },
+    ];
+    expect(decodeAll(bytes).lines).toEqual(decoded);
+    expect(decodeAll(gzipSync(bytes)).lines).toEqual(decoded);
+    // A character cut by the end of its line is not UTF-8 either.
+    expect(decodeAll(concat(strToU8("é"), new Uint8Array([0xc3]))).lines).toEqual([
+      { line: 1, notUtf8: true },
+    ]);
   });
 
   it("drops the \\r of CRLF line endings", () => {
@@ -316,6 +335,54 @@ describe("decodeLines errors", () => {
     );
   });
 
+  it("rejects a zip entry whose data no longer matches its CRC-32, stored or deflated", () => {
+    const stored = zipSync({ "a.json": strToU8(text) }, { level: 0 });
+    const at = stored.indexOf(0x31); // the "1" of {"a":1}, inside the stored data
+    const flipped = stored.slice();
+    flipped[at] = 0x32;
+    expect(decodeError(flipped).message).toBe(
+      '2024-06-01.json: zip entry "a.json" is corrupt (CRC-32 mismatch)',
+    );
+    // A deflated entry: flip each bit of the compressed data in turn. Most flips break the
+    // deflate stream or the size; one that still inflates to other text must fail on the
+    // CRC. (A flip in the padding after the last block changes nothing, and reads fine.)
+    const original = text.repeat(20);
+    const deflated = zipSync({ "a.json": strToU8(original) }, { level: 6 });
+    const dataStart = 30 + "a.json".length;
+    const dataEnd = dataStart + new DataView(deflated.buffer).getUint32(18, true); // compressed size
+    const originalLines = decodeAll(deflated).lines;
+    let caughtByCrc = 0;
+    for (let byte = dataStart; byte < dataEnd; byte++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const copy = deflated.slice();
+        copy[byte] = copy[byte]! ^ (1 << bit);
+        let lines;
+        try {
+          lines = decodeAll(copy).lines;
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+          expect(error.message).toMatch(
+            /^2024-06-01\.json: zip (entry "a\.json" is corrupt|data is corrupt)/,
+          );
+          if (error.message.includes("CRC-32 mismatch")) caughtByCrc++;
+          continue;
+        }
+        expect(lines, `byte ${byte}, bit ${bit}`).toEqual(originalLines);
+      }
+    }
+    expect(caughtByCrc).toBeGreaterThan(0);
+  });
+
+  it("reads each entry's CRC-32 from the central directory", () => {
+    const files = { "a/": {}, "a/x.json": strToU8(text), "b.json": strToU8("{}\n") };
+    const zip = zipSync(files, { comment: "a comment at the end" });
+    expect(centralDirectoryCrc(zip, 1)).toBe(crc32(files["a/x.json"]));
+    expect(centralDirectoryCrc(zip, 2)).toBe(crc32(files["b.json"]));
+    expect(centralDirectoryCrc(zip, 3)).toBeUndefined();
+    expect(centralDirectoryCrc(zip.subarray(0, zip.length - 30), 1)).toBeUndefined();
+    expect(decodeAll(streamedZip("d.json", bigText)).lines).toHaveLength(bigLines.length);
+  });
+
   it("stops when decompressed bytes pass the limit", () => {
     const bomb = gzipSync(strToU8(`${" ".repeat(1000)}\n`.repeat(2000)));
     expect(bomb.length).toBeLessThan(20_000);
@@ -324,11 +391,6 @@ describe("decodeLines errors", () => {
     );
     const zipBomb = zipSync({ "a.json": strToU8(`${" ".repeat(1000)}\n`.repeat(2000)) });
     expect(decodeError(zipBomb, { maxDecompressedBytes: 100_000 }).message).toMatch(/more than 100000 bytes/);
-  });
-
-  it("rejects text that is not UTF-8", () => {
-    const bytes = concat(strToU8('{"a":1}\n{"b":"'), new Uint8Array([0xff, 0xfe]), strToU8('"}\n'));
-    expect(decodeError(bytes).message).toBe("2024-06-01.json: line 2 is not valid UTF-8");
   });
 });
 

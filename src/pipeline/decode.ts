@@ -23,8 +23,11 @@ export interface DecodeOptions {
   maxDecompressedBytes: number;
 }
 
-/** A non-blank line of the file, or the length of a line too long to return. */
-export type DecodedLine = { line: number; text: string } | TooLongLine;
+/** A non-blank line of the file, the length of a line too long to return, or a line that is not UTF-8. */
+export type DecodedLine = { line: number; text: string } | TooLongLine | NotUtf8Line;
+
+/** A line whose bytes are not UTF-8 (JSON text must be): a malformed line, not a broken file. */
+export type NotUtf8Line = { line: number; notUtf8: true };
 
 /** A line too long to return, by its length in bytes. */
 export type TooLongLine = { line: number; tooLong: true; bytes: number };
@@ -126,10 +129,13 @@ export function detectFormat(bytes: Uint8Array): DayFileFormat {
  * read as `\n`. A line longer than `maxLineBytes` is yielded as `tooLong` with
  * its length, and its bytes are skipped rather than buffered.
  *
+ * A line whose bytes are not UTF-8 is yielded as `notUtf8`: like any malformed line,
+ * it costs only itself.
+ *
  * Throws DecodeError when the file cannot be trusted as a whole: corrupt or
- * truncated gzip (every member's CRC-32 and size are checked), a zip without
- * exactly one file, more than `maxDecompressedBytes` of output, or text that is
- * not UTF-8. Lines yielded before the error belong to a failed day.
+ * truncated gzip or zip (CRC-32 and size are checked), a zip without exactly one
+ * file, or more than `maxDecompressedBytes` of output. Lines yielded before the
+ * error belong to a failed day.
  *
  * Returns a DecodeSummary, which `for … of` discards; call `next()` to keep it.
  */
@@ -141,21 +147,23 @@ export function* decodeLines(
   for (let next = lines.next(); ; next = lines.next()) {
     if (next.done) return next.value;
     const line = next.value;
-    yield "tooLong" in line ? line : { line: line.line, text: lineText(line, options.file) };
+    if ("tooLong" in line) {
+      yield line;
+      continue;
+    }
+    const text = lineText(line);
+    yield text === undefined ? { line: line.line, notUtf8: true } : { line: line.line, text };
   }
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** The text of a line; throws DecodeError, naming the file and line, if it is not UTF-8. */
-export function lineText(
-  line: { line: number; bytes: Uint8Array; start: number; end: number },
-  file: string,
-): string {
+/** The text of a line, or undefined if its bytes are not UTF-8. */
+export function lineText(line: { bytes: Uint8Array; start: number; end: number }): string | undefined {
   try {
     return utf8.decode(line.bytes.subarray(line.start, line.end));
   } catch {
-    throw new DecodeError(file, `line ${line.line} is not valid UTF-8`);
+    return undefined;
   }
 }
 
@@ -335,16 +343,20 @@ function* gunzipChunks(bytes: Uint8Array, file: string): Generator<Uint8Array, v
  * The decompressed chunks of the one file in a zip. The central directory is
  * read first (fflate's unzipSync with a filter that extracts nothing), so a zip
  * with no file or several fails before any line is yielded; directory entries
- * do not count. The entry's size from the central directory is checked at the
- * end. Its CRC-32 is not: fflate's streaming unzip does not expose it, and the
- * deflate data and size checks already catch truncation.
+ * do not count. The entry's size and CRC-32 from the central directory are
+ * checked at the end (fflate reads neither for us: the CRC is read from the
+ * directory here), so a flipped bit in stored or deflated data fails the day.
  */
 function* unzipChunks(bytes: Uint8Array, file: string): Generator<Uint8Array, void, undefined> {
-  const entries: { name: string; originalSize: number }[] = [];
+  const entries: { name: string; originalSize: number; index: number }[] = [];
+  let index = 0;
   try {
     unzipSync(bytes, {
+      // Called once per central directory entry, in order.
       filter: (entry) => {
-        if (!entry.name.endsWith("/")) entries.push({ name: entry.name, originalSize: entry.originalSize });
+        if (!entry.name.endsWith("/"))
+          entries.push({ name: entry.name, originalSize: entry.originalSize, index });
+        index++;
         return false;
       },
     });
@@ -361,10 +373,13 @@ function* unzipChunks(bytes: Uint8Array, file: string): Generator<Uint8Array, vo
     );
   }
 
+  const expectedCrc = centralDirectoryCrc(bytes, entry.index);
+  if (expectedCrc === undefined) throw new DecodeError(file, "zip central directory is corrupt");
   const ready: Uint8Array[] = [];
   let failure: string | undefined;
   let finished = false;
   let size = 0;
+  let crc = 0;
   const unzip = new Unzip((found) => {
     if (found.name !== entry.name) return;
     found.ondata = (error, data, final) => {
@@ -374,6 +389,7 @@ function* unzipChunks(bytes: Uint8Array, file: string): Generator<Uint8Array, vo
       }
       ready.push(data);
       size += data.length;
+      crc = crc32(data, crc);
       finished ||= final;
     };
     found.start();
@@ -396,10 +412,67 @@ function* unzipChunks(bytes: Uint8Array, file: string): Generator<Uint8Array, vo
       `zip entry ${JSON.stringify(entry.name)} is corrupt or truncated (${size} bytes, expected ${entry.originalSize})`,
     );
   }
+  if (crc !== expectedCrc) {
+    throw new DecodeError(file, `zip entry ${JSON.stringify(entry.name)} is corrupt (CRC-32 mismatch)`);
+  }
+}
+
+const EOCD_SIGNATURE = 0x06054b50;
+const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
+const ZIP64_EOCD_SIGNATURE = 0x06064b50;
+const CENTRAL_HEADER_SIGNATURE = 0x02014b50;
+/** The end-of-central-directory record: 22 bytes and a comment of at most 65,535. */
+const EOCD_BYTES = 22;
+const MAX_COMMENT_BYTES = 0xffff;
+
+/**
+ * The CRC-32 of entry `index` (0-based, in central directory order) of a zip, from its
+ * central directory header (APPNOTE 4.3.12), zip64 included; undefined if the directory
+ * cannot be walked that far. The last end-of-central-directory signature is taken, as
+ * fflate's unzipSync does, which has already read this directory.
+ */
+export function centralDirectoryCrc(bytes: Uint8Array, index: number): number | undefined {
+  let eocd = bytes.length - EOCD_BYTES;
+  const lowest = Math.max(0, eocd - MAX_COMMENT_BYTES);
+  while (eocd >= lowest && readUint32LE(bytes, eocd) !== EOCD_SIGNATURE) eocd--;
+  if (eocd < lowest) return undefined;
+  let offset = readUint32LE(bytes, eocd + 16);
+  let count = readUint16LE(bytes, eocd + 10);
+  const locator = eocd - 20;
+  if (
+    (offset === 0xffffffff || count === 0xffff) &&
+    readUint32LE(bytes, locator) === ZIP64_LOCATOR_SIGNATURE
+  ) {
+    const zip64 = readUint64LE(bytes, locator + 8);
+    if (readUint32LE(bytes, zip64) !== ZIP64_EOCD_SIGNATURE) return undefined;
+    count = readUint64LE(bytes, zip64 + 32);
+    offset = readUint64LE(bytes, zip64 + 48);
+  }
+  if (index >= count) return undefined;
+  for (let i = 0; i < index; i++) {
+    if (readUint32LE(bytes, offset) !== CENTRAL_HEADER_SIGNATURE) return undefined;
+    offset +=
+      46 +
+      readUint16LE(bytes, offset + 28) +
+      readUint16LE(bytes, offset + 30) +
+      readUint16LE(bytes, offset + 32);
+  }
+  if (offset + 46 > bytes.length || readUint32LE(bytes, offset) !== CENTRAL_HEADER_SIGNATURE)
+    return undefined;
+  return readUint32LE(bytes, offset + 16);
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function readUint16LE(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8);
+}
+
+/** An 8-byte little-endian count or offset; a zip's never pass 2^53, or the file could not be in memory. */
+function readUint64LE(bytes: Uint8Array, offset: number): number {
+  return readUint32LE(bytes, offset) + readUint32LE(bytes, offset + 4) * 2 ** 32;
 }
 
 function readUint32LE(bytes: Uint8Array, offset: number): number {

@@ -67,6 +67,11 @@ export function validateLine(text: string, line: number, policy: ValidationPolic
   return { ok: true, report };
 }
 
+/** The rejection of a line whose bytes are not UTF-8: not JSON text (RFC 8259 §8.1). */
+export function notUtf8Rejection(line: number): Rejection {
+  return { reason: "not-json", line, detail: "not valid JSON (its bytes are not UTF-8)" };
+}
+
 /** The rejection of a line that decode found longer than the line limit. */
 export function tooLongRejection(line: number, bytes: number, limit: number): Rejection {
   return { reason: "too-long", line, detail: `line is ${bytes} bytes, above the ${limit}-byte limit` };
