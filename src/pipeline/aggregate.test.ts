@@ -8,7 +8,6 @@ import {
   createDayAggregate,
   deserializeDay,
   finishDay,
-  isToolchainProgram,
   planCharts,
   serializeDay,
   type AggregationPlan,
@@ -16,6 +15,7 @@ import {
   type PlannedChart,
 } from "./aggregate.ts";
 import type { ChartConfig, Report, UploadConfig } from "./types.ts";
+import { isToolchainProgram } from "./versions.ts";
 
 /** A day aggregate with its typed arrays as plain arrays: what it holds, whatever widths it is stored in. */
 function plain(value: unknown): unknown {

@@ -25,7 +25,7 @@ import type {
 import { flatProgram } from "./types.ts";
 import { frame, LITTLE_ENDIAN, unframe, type Allocate } from "./framed.ts";
 import { internString, stringTable, type StringTable } from "./intern.ts";
-import { normalizeBucket, type BucketNormalization } from "./versions.ts";
+import { isToolchainProgram, normalizeBucket, type BucketNormalization } from "./versions.ts";
 
 // ---------------------------------------------------------------------------
 // Plan: which charts exist and where each report field, counter and stack goes.
@@ -51,14 +51,6 @@ export interface PlannedChart {
   normalize: BucketNormalization;
   /** Sampling rate: only reports with X ≤ rate are eligible (1 for built-ins). */
   rate: number;
-}
-
-/**
- * Upstream telemetry.IsToolchainProgram: every program under cmd/ (cmd/go, cmd/compile,
- * cmd/vet…). Toolchain programs have no Version chart: their version is the Go version.
- */
-export function isToolchainProgram(program: string): boolean {
-  return program.startsWith("cmd/");
 }
 
 /**

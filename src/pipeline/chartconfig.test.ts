@@ -272,6 +272,27 @@ describe("parseChartConfig", () => {
     expect(error?.message).toContain('depth can only be set on "stack" charts');
   });
 
+  it("reports a version that is not semver, or not a Go version for a program under cmd/", () => {
+    for (const version of ["v0.16.0", "v1", "v0.20.0-pre.1"])
+      expect(parsedCharts(record(`version: ${version}`))).toHaveLength(1);
+    expect(parseErrors(record("version: 0.16.0"))).toMatchObject([
+      { line: 6, field: "version", message: 'version "0.16.0" is not a valid semantic version, as v0.16.0' },
+    ]);
+    const goRecord = (version: string) =>
+      record(`version: ${version}`)
+        .replace("golang.org/x/tools/gopls", "cmd/go")
+        .replace("gopls/client", "go/mode");
+    for (const version of ["go1.23rc1", "go1.27", "go1.23.0"])
+      expect(parsedCharts(goRecord(version))).toHaveLength(1);
+    expect(parseErrors(goRecord("v1.23.0"))).toMatchObject([
+      {
+        line: 6,
+        field: "version",
+        message: 'version "v1.23.0" is not a valid Go version, as go1.23.0, for a program under cmd/',
+      },
+    ]);
+  });
+
   it("reports an issue that is not an http(s) URL", () => {
     const errors = parseErrors(record("issue: go.dev/issue/2", "issue: ftp://go.dev/issue/3"));
     expect(errors).toMatchObject([

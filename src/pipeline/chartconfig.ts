@@ -7,6 +7,7 @@
 // bucket list, which may span several lines.
 
 import type { ChartConfig, ChartType, InputError } from "./types.ts";
+import { isToolchainProgram, isValidGoVersion, isValidSemver } from "./versions.ts";
 
 const FIELD_KEYS = [
   "title",
@@ -305,6 +306,18 @@ function validateRecord(record: RecordDraft, report: Report): ChartConfig | unde
       `depth can only be set on "stack" charts, and this chart is "partition"`,
       "depth",
     );
+  }
+
+  // As upstream's Validate: a toolchain program's versions are Go versions, any other's semver.
+  const versionField = record.values.get("version");
+  if (versionField !== undefined) {
+    const toolchain = isToolchainProgram(record.values.get("program")?.text ?? "");
+    if (!(toolchain ? isValidGoVersion : isValidSemver)(versionField.text)) {
+      const kind = toolchain
+        ? "Go version, as go1.23.0, for a program under cmd/"
+        : "semantic version, as v0.16.0";
+      problem(versionField.line, `version "${versionField.text}" is not a valid ${kind}`, "version");
+    }
   }
 
   for (const issue of record.issues) {

@@ -3,6 +3,8 @@ import {
   compareGoVersions,
   compareSemver,
   goMajorMinor,
+  isValidGoVersion,
+  isValidSemver,
   normalizeBucket,
   semverMajorMinor,
 } from "./versions.ts";
@@ -99,4 +101,17 @@ test("compareGoVersions sorts invalid versions first, then like go/version", () 
     "go1.21rc1",
     "go1.21.0",
   ]);
+});
+
+describe("isValidSemver and isValidGoVersion", () => {
+  test("accept what golang.org/x/mod/semver and go/version accept", () => {
+    for (const version of ["v1", "v1.2", "v1.2.3", "v0.20.0-pre.1", "v1.2.3+build.5", "v1.2.3-rc.1+b"])
+      expect(isValidSemver(version), version).toBe(true);
+    for (const version of ["1.2.3", "v01.2.3", "v1.2.3-", "v1.2-pre", "v1.2.3-01", "go1.23.0", ""])
+      expect(isValidSemver(version), version).toBe(false);
+    for (const version of ["go1", "go1.21", "go1.21rc2", "go1.21.3", "go1.23rc1"])
+      expect(isValidGoVersion(version), version).toBe(true);
+    for (const version of ["1.21", "go1.21.", "go1.021", "go1.21.3rc1", "go1.9.2rc2", "v1.21.0", "devel", ""])
+      expect(isValidGoVersion(version), version).toBe(false);
+  });
 });

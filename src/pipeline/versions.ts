@@ -92,6 +92,20 @@ export function semverMajorMinor(version: string): string {
   return parsed ? `v${parsed.major}.${parsed.minor}` : "";
 }
 
+/**
+ * Upstream telemetry.IsToolchainProgram: every program under cmd/ (cmd/go, cmd/compile,
+ * cmd/vet…). A toolchain program's version is the Go version: it has no Version chart,
+ * and a chart config gives its versions as Go versions.
+ */
+export function isToolchainProgram(program: string): boolean {
+  return program.startsWith("cmd/");
+}
+
+/** golang.org/x/mod/semver.IsValid: "v1", "v1.2", "v1.2.3", "v1.2.3-pre+build". */
+export function isValidSemver(version: string): boolean {
+  return parseSemver(version) !== undefined;
+}
+
 function parseSemver(version: string): Semver | undefined {
   if (version[0] !== "v") return undefined;
   const major = semverInt(version, 1);
@@ -200,6 +214,11 @@ interface GoVersion {
 }
 
 const INVALID_GO_VERSION: GoVersion = { major: "", minor: "", patch: "", kind: "", pre: "" };
+
+/** go/version.IsValid: "go1", "go1.21", "go1.21rc2", "go1.21.3". */
+export function isValidGoVersion(version: string): boolean {
+  return parseGoVersion(version) !== INVALID_GO_VERSION;
+}
 
 function parseGoVersion(version: string): GoVersion {
   const dash = version.indexOf("-");
