@@ -367,7 +367,7 @@ describe("stacks", () => {
   });
 });
 
-test("participation: distinct reports per day, per week and per program per week", async () => {
+test("participation: distinct reports per day and per week, each also per program", async () => {
   const plan = buildPlan([clientChart()]);
   const result = await series(
     plan,
@@ -382,10 +382,11 @@ test("participation: distinct reports per day, per week and per program per week
     },
     ["2024-01-01", "2024-01-05", "2024-01-08"],
   );
+  // The repeat of 0.3 on 2024-01-05 counts once, for both its programs.
   expect(result.participation.daily).toEqual([
-    { date: "2024-01-01", reports: 2 },
-    { date: "2024-01-05", reports: 2 },
-    { date: "2024-01-08", reports: 1 },
+    { date: "2024-01-01", reports: 2, programs: { [GOPLS]: 1, "cmd/go": 1 } },
+    { date: "2024-01-05", reports: 2, programs: { [GOPLS]: 2, "cmd/go": 1 } },
+    { date: "2024-01-08", reports: 1, programs: { [GOPLS]: 1, "cmd/go": 0 } },
   ]);
   expect(result.participation.weekly).toEqual([
     { start: "2024-01-01", end: "2024-01-01", reports: 2, programs: { [GOPLS]: 1, "cmd/go": 1 } },

@@ -369,7 +369,14 @@ async function seriesOf(
   const ids = previous ? mergeIds(idsOfState(previous, fromPrevious), sortedNew) : sortedNew;
   const contributions = await takeBackRepeats(state, source, present, ids, previous, fromPrevious);
 
-  const daily = present.map((day, i) => ({ date: day.date, reports: rows[i]!.reports }));
+  const programs = participatingPrograms(state);
+  const daily = present.map((day, i) => ({
+    date: day.date,
+    reports: rows[i]!.reports,
+    programs: Object.fromEntries(
+      programs.map((slot) => [state.programs[slot]!, rows[i]!.programs[slot] ?? 0]),
+    ),
+  }));
   const result: SeriesResult = {
     windows,
     charts: plan.charts.map((chart, c) => chartSeries(state, chart, c)),

@@ -342,8 +342,8 @@ export interface DayStatus {
 
 /** participation.json */
 export interface Participation {
-  /** Distinct reports per day. */
-  daily: { date: string; reports: number }[];
+  /** Distinct reports per day, and per program. */
+  daily: { date: string; reports: number; programs: Record<string, number> }[];
   /** Distinct reports per weekly window, and per program. */
   weekly: { start: string; end: string; reports: number; programs: Record<string, number> }[];
 }

@@ -65,7 +65,14 @@ export async function referenceSeries(
     const day = await load(date);
     if (!day) continue;
     tallyDay(state, day);
-    daily.push({ date, reports: day.xs.length });
+    const programs = new Map(day.programs.map((program) => [program.program, program.reports.length]));
+    daily.push({
+      date,
+      reports: day.xs.length,
+      programs: Object.fromEntries(
+        state.layout.programs.map((program) => [program, programs.get(program) ?? 0]),
+      ),
+    });
   }
   return {
     windows,
