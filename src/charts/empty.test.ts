@@ -76,6 +76,7 @@ function chartFile(buckets: string[], reports: number, eligibleReports: number):
     ),
     breakdowns: [counts("GOOS", "linux"), counts("GOARCH", "amd64"), counts("GoVersion", "")],
     stacks: {},
+    weeklyStacks: [],
   };
 }
 

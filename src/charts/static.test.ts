@@ -64,6 +64,7 @@ const file: ChartFile = {
     },
   ],
   stacks: {},
+  weeklyStacks: [],
 };
 
 function staticFigures(): StaticPlotFigure[] {

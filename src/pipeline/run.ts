@@ -841,6 +841,7 @@ async function exportFiles(
       rows,
       breakdowns: chartSeries.breakdowns,
       stacks: chartSeries.stacks,
+      weeklyStacks: chartSeries.weeklyStacks,
     };
     await out.write(paths.json, toJson(file));
     const csv = rowsToCsv(rows);

@@ -353,6 +353,28 @@ describe("stacks", () => {
     expect(result.charts[0]!.breakdowns).toEqual([]);
   });
 
+  test("top stacks per weekly window, a report seen on two days of a week counted once", async () => {
+    const plan = buildPlan([bugChart]);
+    const stack = (x: number, value: number) =>
+      report(x, entry(GOPLS, { Stacks: { "gopls/bug:a\nmain.f": value } }));
+    // Weeks of 2024-01-01…2024-01-14: 01-01…01-07 and 01-08…01-14.
+    const result = await series(plan, {
+      "2024-01-01": [stack(0.1, 2)],
+      "2024-01-03": [stack(0.1, 5), stack(0.2, 1)],
+      "2024-01-09": [stack(0.1, 7)],
+      "2024-01-14": [],
+    });
+    const row = (reports: number, total: number): StackRow[] => [
+      { counter: "gopls/bug:a", frames: ["main.f"], reports, counter_total: total },
+    ];
+    // A re-uploaded report counts once in a window, with the values of its first day there.
+    expect(result.charts[0]!.weeklyStacks).toEqual([
+      { start: "2024-01-01", end: "2024-01-07", stacks: row(2, 3) },
+      { start: "2024-01-08", end: "2024-01-14", stacks: row(1, 7) },
+    ]);
+    expect(result.charts[0]!.stacks.all).toEqual(row(2, 3));
+  });
+
   test(`at most ${TOP_STACKS} stacks are kept per window`, async () => {
     const plan = buildPlan([bugChart]);
     const reports = Array.from({ length: 30 }, (_, i) =>

@@ -22,7 +22,15 @@ import type { AggregationPlan, DayAggregate, PlannedChart } from "./aggregate.ts
 import { mergeIds, sortIds, type DayIds, type IdRun } from "./ids.ts";
 import { internString } from "./intern.ts";
 import { shareOf } from "./stats.ts";
-import type { Breakdown, ChartRow, Participation, StackRow, Window, WindowKind } from "./types.ts";
+import type {
+  Breakdown,
+  ChartRow,
+  Participation,
+  StackRow,
+  WeeklyStacks,
+  Window,
+  WindowKind,
+} from "./types.ts";
 import { compareGoVersions, compareSemver, normalizeBucket } from "./versions.ts";
 import {
   contributionsOf,
@@ -133,6 +141,8 @@ export interface ChartSeries {
   breakdowns: Breakdown[];
   /** Stack charts: the top stacks for latest7, latest28 and all. */
   stacks: Partial<Record<DetailWindowKind, StackRow[]>>;
+  /** Stack charts: the top stacks of each weekly window, oldest first ([] for partition charts). */
+  weeklyStacks: WeeklyStacks[];
 }
 
 export interface SeriesResult {
@@ -264,6 +274,8 @@ export interface SeriesState {
   /** Summed over the days (not distinct): [bucket slot, dimension, value, reports]. */
   breakdowns: [slot: number, dimension: number, value: string, reports: number][];
   stacks: [chart: number, key: string, reports: number, total: number][];
+  /** Per day (index into days), its stacks: what the weekly windows' top stacks are summed from. */
+  dayStacks: [day: number, chart: number, key: string, reports: number, total: number][];
   /** Every report id of the days, ascending, and the day (index into days) of each. */
   ids: Float64Array;
   idDays: Uint32Array;
@@ -278,7 +290,11 @@ interface DayRow {
   eligible: ArrayLike<number>;
   bucketReports: ArrayLike<number>;
   bucketTotals: ArrayLike<number>;
+  /** The day's stacks, not distinct across days (a chart's, by plan index). */
+  stacks: DayStackCount[];
 }
+
+type DayStackCount = [chart: number, key: string, reports: number, total: number];
 
 /** Breakdowns and stacks summed over days (not distinct). */
 interface Detail {
@@ -322,6 +338,7 @@ async function seriesOf(
   };
 
   const allSum: Detail = previous ? detailOfState(state, previous) : emptyDetail(plan);
+  const previousStacks = previous ? stacksByDay(previous) : [];
   const rows: DayRow[] = [];
   const newIds: DayIds[] = [];
   // One summary at a time: the cache reads them synchronously, so reading ahead overlapped
@@ -330,7 +347,7 @@ async function seriesOf(
     const day = present[i]!;
     const p = fromPrevious[i]!;
     if (p >= 0) {
-      rows.push(rowOfState(previous!, p));
+      rows.push(rowOfState(previous!, p, previousStacks[p] ?? []));
       if (inRecent(day.day)) addRecent(await load(day), day.day);
       continue;
     }
@@ -396,14 +413,16 @@ function rowOf(state: State, summary: DaySummary): DayRow {
   }
   const bucketReports: number[] = [];
   const bucketTotals: number[] = [];
+  const stacks: DayStackCount[] = [];
   summary.charts.forEach((chart, c) => {
     for (const bucket of chart.buckets) {
       const slot = bucketSlot(state, c, bucket.bucket);
       bucketReports[slot] = bucket.reports;
       bucketTotals[slot] = bucket.total;
     }
+    for (const stack of chart.stacks) stacks.push([c, stack.key, stack.reports, stack.total]);
   });
-  return { reports: summary.xs.length, programs, eligible, bucketReports, bucketTotals };
+  return { reports: summary.xs.length, programs, eligible, bucketReports, bucketTotals, stacks };
 }
 
 function addRow(tally: Tally, row: DayRow): void {
@@ -418,6 +437,16 @@ function addRow(tally: Tally, row: DayRow): void {
   sum(tally.eligible, row.eligible);
   sum(tally.bucketReports, row.bucketReports);
   sum(tally.bucketTotals, row.bucketTotals);
+  // A weekly window's stacks come from the rows; the detail windows' from the summaries.
+  if (tally.stacks === null || tally.breakdowns !== null) return;
+  for (const [chart, key, reports, total] of row.stacks) {
+    const stacks = tally.stacks[chart]!;
+    const counts = stacks.get(key);
+    if (counts) {
+      counts.reports += reports;
+      counts.total += total;
+    } else stacks.set(key, { reports, total });
+  }
 }
 
 function emptyDetail(plan: AggregationPlan): Detail {
@@ -559,7 +588,7 @@ async function takeBackRepeats(
 // The state kept between runs.
 
 /** A day's row of the previous state, in this run's slots (which start with the state's). */
-function rowOfState(previous: SeriesState, p: number): DayRow {
+function rowOfState(previous: SeriesState, p: number, stacks: DayStackCount[]): DayRow {
   const row = previous.rows[p]!;
   const programs = previous.programs.length;
   const buckets = previous.buckets.length;
@@ -571,7 +600,16 @@ function rowOfState(previous: SeriesState, p: number): DayRow {
     eligible: take(previous.eligibility),
     bucketReports: take(buckets),
     bucketTotals: take(buckets),
+    stacks,
   };
+}
+
+/** The previous state's day stacks, by day index. */
+function stacksByDay(previous: SeriesState): DayStackCount[][] {
+  const byDay: DayStackCount[][] = [];
+  for (const [day, chart, key, reports, total] of previous.dayStacks)
+    (byDay[day] ??= []).push([chart, key, reports, total]);
+  return byDay;
 }
 
 function detailOfState(state: State, previous: SeriesState): Detail {
@@ -647,6 +685,10 @@ function stateOf(
   allSum.stacks.forEach((map, chart) => {
     for (const [key, { reports, total }] of map) stacks.push([chart, key, reports, total]);
   });
+  const dayStacks: SeriesState["dayStacks"] = [];
+  rows.forEach((row, day) => {
+    for (const stack of row.stacks) dayStacks.push([day, ...stack]);
+  });
   return {
     plan: state.plan.fingerprint,
     days: present.map(({ date, key }) => ({ date, key })),
@@ -656,6 +698,7 @@ function stateOf(
     rows: stateRows,
     breakdowns,
     stacks,
+    dayStacks,
     ids: ids.ids,
     idDays: ids.days,
     contributions,
@@ -682,7 +725,7 @@ interface Tally {
   bucketTotals: number[];
   /** latest7, latest28 and all only: [bucket slot * 3 + dimension] → value → reports. */
   breakdowns: Map<string, number>[] | null;
-  /** latest7, latest28 and all only: per chart, stack key → reports and summed values. */
+  /** Detail windows, and weekly ones when the plan has stack charts: per chart, stack key → reports and summed values. */
   stacks: Map<string, { reports: number; total: number }>[] | null;
 }
 
@@ -714,6 +757,8 @@ function createState(plan: AggregationPlan, windows: Windows): State {
     );
   const programs = [...rates.keys()];
   const detailed = new Set([windows.latest7, windows.latest28, windows.all].map(windowKey));
+  // Weekly windows keep stacks too when some chart has them, summed from the day rows.
+  const hasStacks = plan.charts.some((chart) => chart.type === "stack");
   const tallies = new Map<string, Tally>();
   for (const window of [...windows.weeks, windows.latest7, windows.latest28, windows.all]) {
     const key = windowKey(window);
@@ -730,7 +775,7 @@ function createState(plan: AggregationPlan, windows: Windows): State {
       bucketReports: [],
       bucketTotals: [],
       breakdowns: detail ? [] : null,
-      stacks: detail ? plan.charts.map(() => new Map()) : null,
+      stacks: detail || hasStacks ? plan.charts.map(() => new Map()) : null,
     });
   }
   return {
@@ -920,6 +965,14 @@ function chartSeries(state: State, chart: PlannedChart, c: number): ChartSeries 
             windows.map(([kind, window]) => [kind, topStacks(tallyOf(state, window).stacks![c]!)]),
           )
         : {},
+    weeklyStacks:
+      chart.type === "stack"
+        ? state.windows.weeks.map((week) => ({
+            start: week.start,
+            end: week.end,
+            stacks: topStacks(tallyOf(state, week).stacks![c]!),
+          }))
+        : [],
   };
 }
 

@@ -317,6 +317,15 @@ export interface ChartFile {
   breakdowns: Breakdown[];
   /** Top stacks per window key ("latest7" | "latest28" | "all"), stack charts only. */
   stacks: Partial<Record<"latest7" | "latest28" | "all", StackRow[]>>;
+  /** Top stacks of each weekly window, oldest first; [] for partition charts. */
+  weeklyStacks: WeeklyStacks[];
+}
+
+/** The top stacks of one weekly window. */
+export interface WeeklyStacks {
+  start: string;
+  end: string;
+  stacks: StackRow[];
 }
 
 /** days.json: one entry per day of the range. */

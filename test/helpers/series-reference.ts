@@ -259,7 +259,8 @@ function createState(plan: AggregationPlan, windows: Windows, scan: Scan): State
       bucketReports: new Float64Array(slots),
       bucketTotals: new Float64Array(slots),
       breakdowns: detail ? [] : null,
-      stacks: detail ? plan.charts.map(() => new Map()) : null,
+      // Every window keeps its stacks: the detail ones and the weeks have top stacks.
+      stacks: plan.charts.map(() => new Map()),
     });
   }
   return {
@@ -434,7 +435,7 @@ function tallyStack(ctx: DayTally, chart: number, stack: DayStack): void {
   for (let k = 0; k < stack.reports.length; k++) {
     const index = stack.reports[k]!;
     const last = ctx.counted[index] ? lastCounted(ctx, stackKey(chart, stack.key), index) : NEVER;
-    for (const tally of ctx.details) {
+    for (const tally of ctx.tallies) {
       const stacks = tally.stacks![chart]!;
       if (last >= tally.startDay) continue;
       let counts = stacks.get(stack.key);
@@ -568,6 +569,14 @@ function chartSeries(state: State, chart: PlannedChart, c: number): ChartSeries 
             windows.map(([kind, window]) => [kind, topStacks(tallyOf(state, window).stacks![c]!)]),
           )
         : {},
+    weeklyStacks:
+      chart.type === "stack"
+        ? state.windows.weeks.map((week) => ({
+            start: week.start,
+            end: week.end,
+            stacks: topStacks(tallyOf(state, week).stacks![c]!),
+          }))
+        : [],
   };
 }
 
