@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { CSV_COLUMNS, type ChartEntry, type ChartFile, type SiteIndex } from "../src/pipeline/types.ts";
 import { FEATURED_CHARTS } from "../src/site/config.ts";
+import { formatCount } from "../src/site/format.ts";
 import { shownChart } from "./charts.ts";
 import { expect, test } from "./guard.ts";
 import { auditSite } from "./html-audit.ts";
@@ -202,6 +203,29 @@ test("the window selector and the share/reports switch change the chart and the 
   ]);
   expect(page.url()).toContain("view=counts");
   expect(await tableRows(page, "share")).not.toEqual(before.rows);
+});
+
+test("a stack chart shows the top stacks of a week picked under its table", async ({ page }) => {
+  expect(stackChart, "a stack chart in index.json").toBeDefined();
+  if (!stackChart) return;
+  const file = chartFile(stackChart);
+  // The oldest week with stacks other than the latest week's: picking it must change the table.
+  const latest = JSON.stringify(file.stacks.latest7);
+  const week = file.weeklyStacks.find((w) => w.stacks.length > 0 && JSON.stringify(w.stacks) !== latest);
+  expect(week, "a week whose top stacks differ from the latest week's").toBeDefined();
+  if (!week) return;
+  await page.goto(chartUrl(stackChart));
+  const picker = page.locator("[data-stack-week-select]");
+  await expect(picker.locator("option")).toHaveCount(file.windows.weeks.length + 1);
+  await picker.selectOption(week.start);
+  const table = page.locator('[data-table="stacks"]');
+  await expect(table.locator("caption")).toContainText(`${week.start} – ${week.end}`);
+  await expect(table.locator("tbody tr")).toHaveCount(week.stacks.length);
+  const cells = table.locator("tbody tr").first().locator("th, td");
+  await expect(cells.nth(2)).toHaveText(formatCount(week.stacks[0]!.reports));
+  // Back to the window chosen above.
+  await picker.selectOption("");
+  await expect(table.locator("tbody tr")).toHaveCount(file.stacks.latest7?.length ?? 0);
 });
 
 test("the permalink restores window and view", async ({ page }) => {

@@ -56,6 +56,7 @@ class ChartPage {
       this.state = formState(form, this.state);
       this.render();
     });
+    this.stackWeek()?.addEventListener("change", () => this.fillTables());
     for (const link of root.querySelectorAll<HTMLElement>("[data-download]")) link.hidden = false;
     this.lastWidth = this.width();
     new ResizeObserver(() => {
@@ -125,7 +126,22 @@ class ChartPage {
       if (container) showTable(container, breakdownTable(breakdown, this.file.buckets));
     }
     const stacks = table("stacks");
-    if (stacks) showTable(stacks, stackTable(stacksInWindow(this.file, this.state.window), this.window));
+    if (stacks) {
+      // A week picked under the table wins over the window chosen above.
+      const start = this.stackWeek()?.value;
+      const week = start ? this.file.windows.weeks.find((w) => w.start === start) : undefined;
+      const weekly = week && this.file.weeklyStacks.find((w) => w.start === week.start);
+      showTable(
+        stacks,
+        week && weekly
+          ? stackTable(weekly.stacks, week)
+          : stackTable(stacksInWindow(this.file, this.state.window), this.window),
+      );
+    }
+  }
+
+  private stackWeek(): HTMLSelectElement | null {
+    return this.root.querySelector<HTMLSelectElement>("[data-stack-week-select]");
   }
 
   /** The "download what is shown" links: the rows of the current window, as CSV (CSV_COLUMNS) and JSON. */

@@ -27,6 +27,11 @@ function setUp(root: HTMLElement): void {
 
   const interact = once(() => void loadInteractive(root, state));
   form?.addEventListener("change", interact);
+  const stackWeek = root.querySelector<HTMLElement>("[data-stack-week]");
+  if (stackWeek) {
+    stackWeek.hidden = false;
+    stackWeek.addEventListener("change", interact);
+  }
   for (const chart of root.querySelectorAll(".chart")) {
     chart.addEventListener("pointerenter", interact);
     chart.addEventListener("focusin", interact);

@@ -349,6 +349,8 @@ export interface ChartPage {
   weeklyTable: TableModel;
   breakdowns: { dimension: string; title: string; figure: StaticFigure; table: TableModel }[];
   stacks: TableModel | null;
+  /** Stack charts: the weeks whose top stacks the reader can pick, newest first (value: the week's start). */
+  stackWeeks: { value: string; label: string }[];
 }
 
 export function chartIds(): string[] {
@@ -387,6 +389,10 @@ export function chartPage(id: string): ChartPage {
       table: breakdownTable(breakdown, file.buckets),
     })),
     stacks: file.type === "stack" ? stackTable(stacksInWindow(file, DEFAULT_STATE.window), window) : null,
+    stackWeeks:
+      file.type === "stack"
+        ? file.windows.weeks.toReversed().map((week) => ({ value: week.start, label: windowLabel(week) }))
+        : [],
   };
 }
 
