@@ -47,7 +47,7 @@ describe("formatRunReport", () => {
     const ignored = lines.filter((line) => line.startsWith("ignored   "));
     expect(ignored).toHaveLength(1);
     expect(ignored[0]).toMatch(
-      /^ignored   not a daily file name .+: notes-0.txt, notes-1.txt, .+, notes-4.txt and 2 more$/,
+      /^ignored {3}not a daily file name .+: notes-0.txt, notes-1.txt, .+, notes-4.txt and 2 more$/,
     );
     expect(lines.length).toBeLessThanOrEqual(13);
   });
