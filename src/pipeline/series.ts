@@ -274,8 +274,10 @@ export interface SeriesState {
   /** Summed over the days (not distinct): [bucket slot, dimension, value, reports]. */
   breakdowns: [slot: number, dimension: number, value: string, reports: number][];
   stacks: [chart: number, key: string, reports: number, total: number][];
+  /** The stack keys dayStacks names, each once (a key is hundreds of bytes of frames). */
+  stackKeys: string[];
   /** Per day (index into days), its stacks: what the weekly windows' top stacks are summed from. */
-  dayStacks: [day: number, chart: number, key: string, reports: number, total: number][];
+  dayStacks: [day: number, chart: number, key: number, reports: number, total: number][];
   /** Every report id of the days, ascending, and the day (index into days) of each. */
   ids: Float64Array;
   idDays: Uint32Array;
@@ -294,7 +296,8 @@ interface DayRow {
   stacks: DayStackCount[];
 }
 
-type DayStackCount = [chart: number, key: string, reports: number, total: number];
+/** A stack of a day: its key is an id of State.stackKeys. */
+type DayStackCount = [chart: number, key: number, reports: number, total: number];
 
 /** Breakdowns and stacks summed over days (not distinct). */
 interface Detail {
@@ -338,7 +341,7 @@ async function seriesOf(
   };
 
   const allSum: Detail = previous ? detailOfState(state, previous) : emptyDetail(plan);
-  const previousStacks = previous ? stacksByDay(previous) : [];
+  const previousStacks = previous ? stacksByDay(state, previous) : [];
   const rows: DayRow[] = [];
   const newIds: DayIds[] = [];
   // One summary at a time: the cache reads them synchronously, so reading ahead overlapped
@@ -376,7 +379,7 @@ async function seriesOf(
   // Sums, then the repeated reports taken back out.
   for (const tally of state.tallies) {
     present.forEach((day, i) => {
-      if (tally.startDay <= day.day && day.day <= tally.endDay) addRow(tally, rows[i]!);
+      if (tally.startDay <= day.day && day.day <= tally.endDay) addRow(tally, rows[i]!, state.stackKeys);
     });
   }
   allTally.breakdowns = allSum.breakdowns.map((counts) => counts && new Map(counts));
@@ -420,12 +423,13 @@ function rowOf(state: State, summary: DaySummary): DayRow {
       bucketReports[slot] = bucket.reports;
       bucketTotals[slot] = bucket.total;
     }
-    for (const stack of chart.stacks) stacks.push([c, stack.key, stack.reports, stack.total]);
+    for (const stack of chart.stacks)
+      stacks.push([c, stackKeyId(state, stack.key), stack.reports, stack.total]);
   });
   return { reports: summary.xs.length, programs, eligible, bucketReports, bucketTotals, stacks };
 }
 
-function addRow(tally: Tally, row: DayRow): void {
+function addRow(tally: Tally, row: DayRow, stackKeys: readonly string[]): void {
   tally.reports += row.reports;
   const sum = (into: number[], from: ArrayLike<number>) => {
     for (let slot = 0; slot < from.length; slot++) {
@@ -439,8 +443,9 @@ function addRow(tally: Tally, row: DayRow): void {
   sum(tally.bucketTotals, row.bucketTotals);
   // A weekly window's stacks come from the rows; the detail windows' from the summaries.
   if (tally.stacks === null || tally.breakdowns !== null) return;
-  for (const [chart, key, reports, total] of row.stacks) {
+  for (const [chart, id, reports, total] of row.stacks) {
     const stacks = tally.stacks[chart]!;
+    const key = stackKeys[id]!;
     const counts = stacks.get(key);
     if (counts) {
       counts.reports += reports;
@@ -604,11 +609,12 @@ function rowOfState(previous: SeriesState, p: number, stacks: DayStackCount[]): 
   };
 }
 
-/** The previous state's day stacks, by day index. */
-function stacksByDay(previous: SeriesState): DayStackCount[][] {
+/** The previous state's day stacks, by day index, with their keys in this run's ids. */
+function stacksByDay(state: State, previous: SeriesState): DayStackCount[][] {
+  const ids = previous.stackKeys.map((key) => stackKeyId(state, key));
   const byDay: DayStackCount[][] = [];
   for (const [day, chart, key, reports, total] of previous.dayStacks)
-    (byDay[day] ??= []).push([chart, key, reports, total]);
+    (byDay[day] ??= []).push([chart, ids[key]!, reports, total]);
   return byDay;
 }
 
@@ -685,9 +691,15 @@ function stateOf(
   allSum.stacks.forEach((map, chart) => {
     for (const [key, { reports, total }] of map) stacks.push([chart, key, reports, total]);
   });
+  // Only the keys of the days kept: keys of days that left the range are not carried on.
   const dayStacks: SeriesState["dayStacks"] = [];
+  const stackKeys: string[] = [];
+  const stackKeyIds = new Map<string, number>();
   rows.forEach((row, day) => {
-    for (const stack of row.stacks) dayStacks.push([day, ...stack]);
+    for (const [chart, key, reports, total] of row.stacks) {
+      const id = internString(stackKeys, stackKeyIds, state.stackKeys[key]!);
+      dayStacks.push([day, chart, id, reports, total]);
+    }
   });
   return {
     plan: state.plan.fingerprint,
@@ -698,6 +710,7 @@ function stateOf(
     rows: stateRows,
     breakdowns,
     stacks,
+    stackKeys,
     dayStacks,
     ids: ids.ids,
     idDays: ids.days,
@@ -744,6 +757,9 @@ interface State {
   /** Per chart: shown bucket → slot, in order of first appearance. */
   bucketSlots: Map<string, number>[];
   bucketCount: number;
+  /** Stack keys of the day rows, each once: rows name them by id. */
+  stackKeys: string[];
+  stackKeyIds: Map<string, number>;
 }
 
 function createState(plan: AggregationPlan, windows: Windows): State {
@@ -791,6 +807,8 @@ function createState(plan: AggregationPlan, windows: Windows): State {
     ),
     bucketSlots: plan.charts.map(() => new Map()),
     bucketCount: 0,
+    stackKeys: [],
+    stackKeyIds: new Map(),
   };
 }
 
@@ -804,6 +822,10 @@ function tallyOf(state: State, window: Window): Tally {
 
 function programSlot(state: State, program: string): number {
   return internString(state.programs, state.programSlots, program);
+}
+
+function stackKeyId(state: State, key: string): number {
+  return internString(state.stackKeys, state.stackKeyIds, key);
 }
 
 function bucketSlot(state: State, chart: number, bucket: string): number {
