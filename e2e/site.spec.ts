@@ -226,6 +226,11 @@ test("a stack chart shows the top stacks of a week picked under its table", asyn
   // Back to the window chosen above.
   await picker.selectOption("");
   await expect(table.locator("tbody tr")).toHaveCount(file.stacks.latest7?.length ?? 0);
+  // Choosing a window above shows its stacks, and the picker gives way.
+  await picker.selectOption(week.start);
+  await page.getByRole("radio", { name: /Whole range/ }).check();
+  await expect(picker).toHaveValue("");
+  await expect(table.locator("tbody tr")).toHaveCount(file.stacks.all?.length ?? 0);
 });
 
 test("the permalink restores window and view", async ({ page }) => {

@@ -175,10 +175,19 @@ describe("bad files", () => {
     return bytes;
   }
 
+  /** A stored zip with one byte of its report changed: nothing but the CRC-32 can tell. */
+  function damagedZip(): Uint8Array {
+    const bytes = zipSync({ "day.json": ndjson(reportLine(0.44, "module")) }, { level: 0 });
+    const at = bytes.indexOf(0x34, 30 + "day.json".length); // a "4" of X 0.44, in the stored data
+    bytes[at] = 0x35;
+    return bytes;
+  }
+
   const files: Record<string, Uint8Array> = {
     "2026-02-01.json.gz": good(0.11),
     "2026-02-02.json.gz": badCrc(),
     "2026-02-03.zip": zipSync({ "a.json": ndjson(reportLine(0.21, "module")), "b.json": ndjson("{}") }),
+    "2026-02-11.zip": damagedZip(),
     // 16 MiB of zeros in 16 KiB: a bomb, against a limit lowered to 2 MiB for the test.
     "2026-02-04.json.gz": gzipSync(new Uint8Array(16 * 1024 ** 2), { level: 9 }),
     "2026-02-05.zip": zipSync({ "2026-02-05.json": new Uint8Array(16 * 1024 ** 2) }, { level: 9 }),
@@ -219,6 +228,7 @@ describe("bad files", () => {
     failed("2026-02-04", /holds more than 2097152 bytes of text/);
     failed("2026-02-05", /holds more than 2097152 bytes of text/);
     failed("2026-02-09", /gzip data is corrupt or truncated/);
+    failed("2026-02-11", /zip entry "day.json" is corrupt \(CRC-32 mismatch\)/);
     expect(byDate.get("2026-02-06")).toMatchObject({ status: "ok", lines: 0, accepted: 0, bytes: 0 });
     expect(byDate.get("2026-02-08")).toMatchObject({
       status: "ok",

@@ -54,6 +54,9 @@ class ChartPage {
     this.state = form ? formState(form, initial) : initial;
     form?.addEventListener("change", () => {
       this.state = formState(form, this.state);
+      // Choosing a window above asks for its stacks: a week picked under the table gives way.
+      const stackWeek = this.stackWeek();
+      if (stackWeek) stackWeek.value = "";
       this.render();
     });
     this.stackWeek()?.addEventListener("change", () => this.fillTables());
@@ -130,11 +133,11 @@ class ChartPage {
       // A week picked under the table wins over the window chosen above.
       const start = this.stackWeek()?.value;
       const week = start ? this.file.windows.weeks.find((w) => w.start === start) : undefined;
-      const weekly = week && this.file.weeklyStacks.find((w) => w.start === week.start);
+      const weekStacks = week && this.file.weeklyStacks.find((w) => w.start === week.start);
       showTable(
         stacks,
-        week && weekly
-          ? stackTable(weekly.stacks, week)
+        week && weekStacks
+          ? stackTable(weekStacks.stacks, week)
           : stackTable(stacksInWindow(this.file, this.state.window), this.window),
       );
     }

@@ -29,6 +29,9 @@ function setUp(root: HTMLElement): void {
   form?.addEventListener("change", interact);
   const stackWeek = root.querySelector<HTMLElement>("[data-stack-week]");
   if (stackWeek) {
+    // The table shows the window's stacks: a week a reload or back button restored must go.
+    const select = stackWeek.querySelector("select");
+    if (select) select.value = "";
     stackWeek.hidden = false;
     stackWeek.addEventListener("change", interact);
   }

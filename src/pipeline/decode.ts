@@ -427,26 +427,24 @@ const MAX_COMMENT_BYTES = 0xffff;
 
 /**
  * The CRC-32 of entry `index` (0-based, in central directory order) of a zip, from its
- * central directory header (APPNOTE 4.3.12), zip64 included; undefined if the directory
- * cannot be walked that far. The last end-of-central-directory signature is taken, as
- * fflate's unzipSync does, which has already read this directory.
+ * central directory header (APPNOTE 4.3.12); undefined if the directory cannot be walked
+ * that far. The directory is found exactly as fflate's unzipSync finds it (which has
+ * already read it, and whose entry order `index` is in): the last end-of-central-directory
+ * signature, and the zip64 record only when both its locator and its own signature are there.
  */
 export function centralDirectoryCrc(bytes: Uint8Array, index: number): number | undefined {
   let eocd = bytes.length - EOCD_BYTES;
   const lowest = Math.max(0, eocd - MAX_COMMENT_BYTES);
   while (eocd >= lowest && readUint32LE(bytes, eocd) !== EOCD_SIGNATURE) eocd--;
   if (eocd < lowest) return undefined;
+  let count = readUint16LE(bytes, eocd + 8);
   let offset = readUint32LE(bytes, eocd + 16);
-  let count = readUint16LE(bytes, eocd + 10);
-  const locator = eocd - 20;
-  if (
-    (offset === 0xffffffff || count === 0xffff) &&
-    readUint32LE(bytes, locator) === ZIP64_LOCATOR_SIGNATURE
-  ) {
-    const zip64 = readUint64LE(bytes, locator + 8);
-    if (readUint32LE(bytes, zip64) !== ZIP64_EOCD_SIGNATURE) return undefined;
-    count = readUint64LE(bytes, zip64 + 32);
-    offset = readUint64LE(bytes, zip64 + 48);
+  if (eocd >= 20 && readUint32LE(bytes, eocd - 20) === ZIP64_LOCATOR_SIGNATURE) {
+    const zip64 = readUint32LE(bytes, eocd - 12);
+    if (readUint32LE(bytes, zip64) === ZIP64_EOCD_SIGNATURE) {
+      count = readUint32LE(bytes, zip64 + 32);
+      offset = readUint32LE(bytes, zip64 + 48);
+    }
   }
   if (index >= count) return undefined;
   for (let i = 0; i < index; i++) {
@@ -468,11 +466,6 @@ function messageOf(error: unknown): string {
 
 function readUint16LE(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8);
-}
-
-/** An 8-byte little-endian count or offset; a zip's never pass 2^53, or the file could not be in memory. */
-function readUint64LE(bytes: Uint8Array, offset: number): number {
-  return readUint32LE(bytes, offset) + readUint32LE(bytes, offset + 4) * 2 ** 32;
 }
 
 function readUint32LE(bytes: Uint8Array, offset: number): number {

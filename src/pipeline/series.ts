@@ -10,9 +10,10 @@
 //   in every window holding two or more of its days, every contribution after the first
 //   for the same thing (report, program, bucket, stack) is taken back out, with its value
 //   and breakdown. What remains is the first day's, as a set union gives.
-// Memory holds one summary at a time, the windows' counts, 8 bytes per report id (sorted
-// at the end) and the repeated reports' contributions. A new day costs its own summary and
-// the contributions of its repeated reports; the rest comes from cached summaries.
+// Memory holds one summary at a time, the windows' counts, each day's counts and stacks (a
+// stack key once, by id), 8 bytes per report id (sorted at the end) and the repeated reports'
+// contributions. A new day costs its own summary and the contributions of its repeated
+// reports; the rest comes from the previous run's state and cached summaries.
 //
 //   const result = await computeSeries(aggregateSource(loadDay, plan), datesOfRange, plan);
 //   result.charts[i].rows  // ChartRow[] for plan.charts[i]
