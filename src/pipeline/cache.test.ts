@@ -66,6 +66,8 @@ describe("openCache: computed entries", () => {
       expect(read).toEqual(payload);
       expect(read!.byteOffset % 8, `payload of ${length} bytes`).toBe(0);
     }
+    // Commits the open pack: its file handle is closed, not left to the garbage collector.
+    await cache.flush();
   });
 });
 
