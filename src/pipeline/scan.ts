@@ -94,6 +94,14 @@ const ENTRY_ORDER = [
   { field: STACKS, literal: keyLiteral("Stacks") },
 ];
 
+/**
+ * Whether `has` lists the name whose id is `id`, asked once per id: `known` keeps each
+ * answer (1 listed, 0 not). `has` is called unbound, as the compiled config's are.
+ */
+function listedOnce(known: number[], id: number, has: (name: string) => boolean, name: string): boolean {
+  return (known[id] ??= has(name) ? 1 : 0) === 1;
+}
+
 /** Powers of ten a double holds exactly: 10^0 … 10^22. */
 const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
@@ -407,14 +415,15 @@ export class ReportScanner {
       const entry = report.entries[e]!;
       const rates = config.program(entry.Program);
       if (rates === undefined) return false;
-      // The build, each name asked once a day: 1 if listed, 0 if not.
+      // The build, each name asked once a day.
       const versions = (this.versionsAllowed[entry.programId] ??= []);
-      if ((versions[entry.versionId] ??= rates.hasVersion(entry.Version) ? 1 : 0) === 0) return false;
-      const { goVersionsAllowed, goosAllowed, goarchAllowed } = this;
-      if ((goVersionsAllowed[entry.goVersionId] ??= config.hasGoVersion(entry.GoVersion) ? 1 : 0) === 0)
+      if (
+        !listedOnce(versions, entry.versionId, rates.hasVersion, entry.Version) ||
+        !listedOnce(this.goVersionsAllowed, entry.goVersionId, config.hasGoVersion, entry.GoVersion) ||
+        !listedOnce(this.goosAllowed, entry.goosId, config.hasGOOS, entry.GOOS) ||
+        !listedOnce(this.goarchAllowed, entry.goarchId, config.hasGOARCH, entry.GOARCH)
+      )
         return false;
-      if ((goosAllowed[entry.goosId] ??= config.hasGOOS(entry.GOOS) ? 1 : 0) === 0) return false;
-      if ((goarchAllowed[entry.goarchId] ??= config.hasGOARCH(entry.GOARCH) ? 1 : 0) === 0) return false;
       // Per counter name id: 1 if the config has it for this program, 0 if not (asked once a day).
       const known = (this.countersAllowed[entry.programId] ??= []);
       for (let c = 0; c < entry.counterCount; c++) {

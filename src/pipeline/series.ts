@@ -444,15 +444,8 @@ function addRow(tally: Tally, row: DayRow, stackKeys: readonly string[]): void {
   sum(tally.bucketTotals, row.bucketTotals);
   // A weekly window's stacks come from the rows; the detail windows' from the summaries.
   if (tally.stacks === null || tally.breakdowns !== null) return;
-  for (const [chart, id, reports, total] of row.stacks) {
-    const stacks = tally.stacks[chart]!;
-    const key = stackKeys[id]!;
-    const counts = stacks.get(key);
-    if (counts) {
-      counts.reports += reports;
-      counts.total += total;
-    } else stacks.set(key, { reports, total });
-  }
+  for (const [chart, id, reports, total] of row.stacks)
+    addStack(tally.stacks[chart]!, stackKeys[id]!, reports, total);
 }
 
 function emptyDetail(plan: AggregationPlan): Detail {
@@ -476,15 +469,25 @@ function addDetail(
       });
     }
     const stacks = detail.stacks![c]!;
-    for (const stack of chart.stacks) {
-      const counts = stacks.get(stack.key);
-      if (counts) {
-        counts.reports += sign * stack.reports;
-        counts.total += sign * stack.total;
-        if (counts.reports === 0) stacks.delete(stack.key);
-      } else stacks.set(stack.key, { reports: sign * stack.reports, total: sign * stack.total });
-    }
+    for (const stack of chart.stacks) addStack(stacks, stack.key, sign * stack.reports, sign * stack.total);
   });
+}
+
+/** Adds reports and a value to a stack's counts; a stack left with no reports is dropped. */
+function addStack(
+  stacks: Map<string, { reports: number; total: number }>,
+  key: string,
+  reports: number,
+  total: number,
+): void {
+  const counts = stacks.get(key);
+  if (!counts) {
+    stacks.set(key, { reports, total });
+    return;
+  }
+  counts.reports += reports;
+  counts.total += total;
+  if (counts.reports === 0) stacks.delete(key);
 }
 
 // ---------------------------------------------------------------------------
