@@ -6,6 +6,7 @@ import { readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RunError, type DownloadSettings } from "../src/pipeline/run.ts";
+import { formatRunReport } from "../src/pipeline/run-report.ts";
 import type { DayStatus } from "../src/pipeline/types.ts";
 import {
   handler,
@@ -272,6 +273,48 @@ describe("missing days", () => {
     expect(summary.index.days).toBe(4);
     const others = withoutSource(written.filter((day) => day.date !== "2026-03-02"));
     expect(others).toEqual(withoutSource(expectedDays.filter((day) => day.date !== "2026-03-02")));
+  });
+
+  it("ends a default range at the last day the server has, and keeps a --to given as given", async () => {
+    // NOW is 2026-12-01: the default range is 2026-09-08…2026-11-30. The server has five
+    // days up to 2026-11-28; the two after it and the weeks before it answer 404.
+    const recent = await generateDays({ end: "2026-11-28", days: 5, reports: 40 });
+    for (const [date, bytes] of recent) server.on(path(date), reply(200, bytes));
+    const reports = join(dir, "reports");
+    await writeDays(reports, recent);
+    const byDirectory = await run(dataOptions(join(dir, "dir-run"), { source: reports }));
+
+    const source = server.url("/data/{date}");
+    const summary = await run(dataOptions(dir, { source }), { fetch: FAST });
+    expect(server.hits(path("2026-11-30"))).toBe(1);
+    expect(server.hits(path("2026-09-08"))).toBe(1);
+    expect(summary.index.range).toEqual({ start: "2026-11-24", end: "2026-11-28" });
+    expect(summary.days.map((day) => day.date)).toEqual([...recent.keys()]);
+    expect(summary.unpublished).toHaveLength(84 - 5);
+    expect(summary.unpublished.slice(-2)).toEqual(["2026-11-29", "2026-11-30"]);
+    expect(formatRunReport(summary, 1).split("\n")).toContain(
+      "left out  2026-09-08, 2026-09-09, 2026-09-10, 2026-09-11, 2026-09-12 and 74 more: not on the server (404) at an end of the default range",
+    );
+    // The same files, so the same numbers as a directory holding them (days.json names URLs).
+    const actual = await readTree(summary.out);
+    const expectedTree = await readTree(byDirectory.out);
+    const withoutDays = (tree: Map<string, Buffer>) =>
+      new Map([...tree].filter(([name]) => name !== "days.json"));
+    expect(treeDifferences(withoutDays(actual), withoutDays(expectedTree))).toEqual([]);
+
+    // Given ends are kept: the latest week then holds a day without data.
+    const given = await run(
+      dataOptions(join(dir, "given"), { source, from: "2026-11-24", to: "2026-11-30" }),
+      {
+        fetch: FAST,
+      },
+    );
+    expect(given.index.range).toEqual({ start: "2026-11-24", end: "2026-11-30" });
+    expect(given.unpublished).toEqual([]);
+    expect(given.days.filter((day) => day.status === "missing").map((day) => day.date)).toEqual([
+      "2026-11-29",
+      "2026-11-30",
+    ]);
   });
 
   it("refuses a --from after yesterday without --to, naming both days, and asks the server nothing", async () => {

@@ -37,7 +37,8 @@ export const USAGE = `Usage: npm run data -- [options]
   --upload-config <file>  upload config JSON (default ${DEFAULTS.uploadConfig} with the default
                           charts; otherwise none: derived from the chart config)
   --from YYYY-MM-DD       first day (URL sources default to 12 weeks before --to)
-  --to YYYY-MM-DD         last day (URL sources default to yesterday, UTC)
+  --to YYYY-MM-DD         last day (URL sources default to yesterday, UTC, or the
+                          last day before it that the server has)
   --cache <dir>           download and aggregate cache (default ${DEFAULTS.cache})
   --out <dir>             output directory read by the site (default ${DEFAULTS.out})
   --strict                fail on any rejected line or unreadable day

@@ -34,6 +34,12 @@ export function formatRunReport(summary: RunSummary, seconds: number): string {
     `output    ${summary.out}/index.json, all.csv, days.json, charts/*.csv|json`,
     `time      ${seconds.toFixed(1)} s`,
   ];
+  if (summary.unpublished.length > 0) {
+    const listed = summary.unpublished.slice(0, MAX_LISTED).join(", ");
+    const more =
+      summary.unpublished.length > MAX_LISTED ? ` and ${summary.unpublished.length - MAX_LISTED} more` : "";
+    out.push(`left out  ${listed}${more}: not on the server (404) at an end of the default range`);
+  }
   const failed = days.filter((day) => day.status === "failed");
   for (const day of failed.slice(0, MAX_LISTED)) out.push(`failed    ${day.error}`);
   if (failed.length > MAX_LISTED) {

@@ -74,6 +74,11 @@ export interface RunSummary {
   cachedDays: number;
   aggregatedDays: number;
   ignoredFiles: IgnoredFile[];
+  /**
+   * Days at an end of a URL source's default range that the server did not have (404):
+   * not yet published, most likely, so the range stops short of them (see trimUnpublished).
+   */
+  unpublished: string[];
 }
 
 export interface RunIO {
@@ -676,7 +681,7 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   await cache.flush();
   await hashes?.save();
 
-  const days = plannedDays.map((day) => statuses.get(day.date)!);
+  const allDays = plannedDays.map((day) => statuses.get(day.date)!);
   if (keys.size === 0) {
     throw new RunError(
       `no day could be read in ${days[0]!.date}…${days[days.length - 1]!.date}` +
@@ -687,9 +692,10 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
           .join(""),
     );
   }
+  const { days, unpublished } = trimUnpublished(allDays, options, input.kind);
   if (options.strict) enforceStrict(days);
 
-  const dates = plannedDays.map((day) => day.date);
+  const dates = days.map((day) => day.date);
   const vanished = (date: string) =>
     new RunError(`the cached entries of ${date} vanished or were corrupted during the run`);
   // A day of the range whose cached entries are damaged or gone when the series needs them:
@@ -733,7 +739,29 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const out = await openOutputDir(options.out);
   const index = await exportFiles(out, series, days, config, ids.configs, options);
   await out.commit();
-  return { days, index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored };
+  return { days, index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored, unpublished };
+}
+
+/**
+ * A URL source's range comes from --from and --to, or from today when they are not given.
+ * At an end that was not given, the days the server did not have (404) are left out of the
+ * range, so that the windows end (or start) at a day with data: a daily rebuild run before
+ * upstream has published yesterday's file would otherwise draw a latest week of six days,
+ * and count a seventh as empty. An end given on the command line is kept as given.
+ */
+export function trimUnpublished(
+  days: readonly DayStatus[],
+  bounds: { from: string | null; to: string | null },
+  source: "dir" | "url",
+): { days: DayStatus[]; unpublished: string[] } {
+  let first = 0;
+  let last = days.length;
+  if (source === "url") {
+    if (bounds.to === null) while (last > first && days[last - 1]!.status === "missing") last--;
+    if (bounds.from === null) while (first < last && days[first]!.status === "missing") first++;
+  }
+  const unpublished = [...days.slice(0, first), ...days.slice(last)].map((day) => day.date);
+  return { days: days.slice(first, last), unpublished };
 }
 
 /** --strict: any rejected line or unreadable day fails the run, naming the file and line. */
