@@ -317,6 +317,13 @@ describe("missing days", () => {
     ]);
   });
 
+  it("fails naming the range when the server has none of its days", async () => {
+    const error = await rejection(run(urlOptions(), { fetch: FAST }));
+    expect(error).toBeInstanceOf(RunError);
+    expect(error.message).toBe(`no day could be read in ${FROM}…${TO}`);
+    expect(await siblingsOfOut()).toEqual(["cache"]); // no --out, not even a staging copy
+  });
+
   it("refuses a --from after yesterday without --to, naming both days, and asks the server nothing", async () => {
     // NOW is 2026-12-01: the default last day is 2026-11-30.
     const options = { ...urlOptions(), from: "2026-12-01", to: null };

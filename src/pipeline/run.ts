@@ -684,8 +684,8 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const allDays = plannedDays.map((day) => statuses.get(day.date)!);
   if (keys.size === 0) {
     throw new RunError(
-      `no day could be read in ${days[0]!.date}…${days[days.length - 1]!.date}` +
-        days
+      `no day could be read in ${allDays[0]!.date}…${allDays[allDays.length - 1]!.date}` +
+        allDays
           .filter((day) => day.error)
           .slice(0, 5)
           .map((day) => `\n  ${day.error}`)
