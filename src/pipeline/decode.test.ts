@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Gunzip, gzipSync, strToU8, Zip, ZipDeflate, zipSync } from "fflate";
-import { crc32 } from "node:zlib";
+import { crc32, deflateRawSync } from "node:zlib";
 import {
   DEFAULT_LIMITS,
   DecodeError,
@@ -124,6 +124,32 @@ describe("decodeLines", () => {
     gunzip.push(compressed.subarray(0, 1000));
     expect(giveRoom(gunzip)).toBe(true);
     gunzip.push(compressed.subarray(1000), true);
+  });
+
+  it("reads a gzip whose trailer or next member starts at any byte around a pushed chunk's end", () => {
+    // A member of exactly `size` bytes: its header padded with a comment (FCOMMENT).
+    const member = (content: Uint8Array, size: number) => {
+      const body = deflateRawSync(content);
+      const trailer = new Uint8Array(8);
+      new DataView(trailer.buffer).setUint32(0, crc32(content), true);
+      new DataView(trailer.buffer).setUint32(4, content.length, true);
+      const comment = size - 10 - 1 - body.length - 8;
+      if (comment < 0) throw new Error("content too large for the size");
+      const header = Uint8Array.of(0x1f, 0x8b, 8, 0x10, 0, 0, 0, 0, 0, 0xff);
+      return concat(header, new Uint8Array(comment).fill(0x61), new Uint8Array(1), body, trailer);
+    };
+    const chunk = 64 * 1024; // decode.ts's CHUNK_BYTES
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ i, pad: "y".repeat(i % 89) }));
+    const content = strToU8(lines.join("\n") + "\n");
+    const wanted = lines.map((line, i) => ({ line: i + 1, text: line }));
+    const tail = strToU8('{"last":true}\n');
+    for (let size = chunk - 10; size <= chunk + 10; size++) {
+      // One member of `size` bytes: its trailer straddles the chunk end or follows it.
+      expect(decodeAll(member(content, size)).lines, `one member of ${size} bytes`).toEqual(wanted);
+      // A second member starting at `size`.
+      const two = decodeAll(concat(member(content, size), gzipSync(tail))).lines;
+      expect(two, `a second member at ${size}`).toEqual([...wanted, { line: 3001, text: '{"last":true}' }]);
+    }
   });
 
   it("reads concatenated gzip members as one file", () => {

@@ -95,7 +95,10 @@ const INFLATE_ROOM_BYTES = 32 * 1024 + 60 * CHUNK_BYTES;
 export function giveRoom(gunzip: Gunzip): boolean {
   const internals = gunzip as unknown as { o?: unknown; s?: { b?: unknown } };
   const window = internals.o;
-  const filled = internals.s?.b ?? 0;
+  // Between two members (a member ended and the next has not started in the bytes pushed so
+  // far) fflate's state is `{ i: 0 }`, without `b`, and its window empty: it then emits all of
+  // `o` it is given as output, so room there would come out as garbage. Left to fflate.
+  const filled = internals.s?.b;
   if (!(window instanceof Uint8Array) || typeof filled !== "number" || filled > window.length) return false;
   inflateRoom ??= new Uint8Array(INFLATE_ROOM_BYTES);
   if (window === inflateRoom || filled > inflateRoom.length) return false;
