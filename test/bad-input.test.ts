@@ -169,8 +169,9 @@ describe("bad files", () => {
   const good = (x: number) => gzipSync(ndjson(reportLine(x, "module")));
   const limits = { maxDecompressedBytes: 2 * 1024 ** 2 };
 
+  /** A malformed line, then a good one, then a CRC-32 that does not match: read to the end, then failed. */
   function badCrc(): Uint8Array {
-    const bytes = good(0.33);
+    const bytes = gzipSync(ndjson("not json", reportLine(0.33, "module")));
     bytes[bytes.length - 8] = bytes[bytes.length - 8]! ^ 0xff;
     return bytes;
   }
@@ -221,7 +222,8 @@ describe("bad files", () => {
       expect(day.status, date).toBe("failed");
       expect(day.error).toContain(day.source);
       expect(day.error).toMatch(message);
-      expect(day).toMatchObject({ accepted: 0, reports: 0 });
+      // Lines read before the failure are not counted either way: they cannot be trusted.
+      expect(day).toMatchObject({ lines: 0, accepted: 0, reports: 0, rejected: {}, rejections: [] });
     };
     failed("2026-02-02", /gzip data is corrupt or truncated \(CRC-32 mismatch\)/);
     failed("2026-02-03", /zip holds 2 files \("a.json", "b.json"\); expected exactly one NDJSON file/);

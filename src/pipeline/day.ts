@@ -102,8 +102,10 @@ export function processDay(
     }
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
+    // Its lines cannot be trusted, so the lines read before the failure are not counted,
+    // accepted or rejected.
     return {
-      status: { ...status, status: "failed", accepted: 0, reports: 0, error: error.message },
+      status: { ...dayStatus(input.date, input.source, "failed", input.bytes.length), error: error.message },
       aggregate: null,
       summary: null,
     };
