@@ -340,6 +340,40 @@ describe("config errors", () => {
   });
 });
 
+describe("--out safety", () => {
+  it("refuses an --out that would replace the source, or files a run does not write, and touches nothing", async () => {
+    const reports = join(dir, "reports");
+    await mkdir(reports);
+    await writeFile(join(reports, "2026-02-01.json"), ndjson(reportLine(0.5, "module")));
+    const before = await readTree(dir);
+    const onSource = await runCli([
+      "--source",
+      reports,
+      "--out",
+      reports,
+      "--cache",
+      join(dir, "cache"),
+      "--progress",
+      "none",
+    ]);
+    expect(onSource.code).toBe(1);
+    expect(onSource.stderr).toContain(
+      `npm run data: --out ${reports} would replace the --source directory ${reports}`,
+    );
+    const onParent = await rejection(run(dataOptions(dir, { source: reports, out: dir })));
+    expect(onParent).toBeInstanceOf(RunError);
+    expect(onParent.message).toContain("would replace the --source directory");
+    const mine = join(dir, "mine");
+    await mkdir(mine);
+    await writeFile(join(mine, "notes.txt"), "precious");
+    const onMine = await rejection(run(dataOptions(dir, { source: reports, out: mine })));
+    expect(onMine.message).toContain(`--out ${mine} holds files a run does not write (notes.txt)`);
+    const after = await readTree(dir);
+    after.delete(join("mine", "notes.txt"));
+    expect(after).toEqual(before);
+  });
+});
+
 describe("source safety", () => {
   it("accepts only http, https and local paths as --source", async () => {
     const cli = await runCli([

@@ -1,10 +1,10 @@
 import { csvParse } from "d3-dsv";
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { neutraliseCell, rowsToCsv } from "./csv.ts";
-import { openOutputDir, recoverOutputDir, writeOutputDir } from "./export.ts";
+import { openOutputDir, outputDirProblem, recoverOutputDir, writeOutputDir } from "./export.ts";
 import type { ChartRow } from "./types.ts";
 
 const temporary: string[] = [];
@@ -148,5 +148,78 @@ describe("openOutputDir", () => {
     await out.write("index.json", "new").catch(() => undefined);
     await expect(out.commit()).rejects.toThrow();
     expect(await readFile(join(target, "index.json"), "utf8")).toBe("old");
+  });
+});
+
+describe("outputDirProblem", () => {
+  const keep = (root: string) =>
+    new Map([
+      [join(root, "data", "reports"), "the --source directory"],
+      [join(root, ".cache"), "the --cache directory"],
+      [join(root, "data", "charts.txt"), "the --charts file"],
+    ]);
+
+  it("accepts a new directory, an empty one and a previous output", async () => {
+    const root = await temporaryDir();
+    expect(await outputDirProblem(join(root, "new", "out"), keep(root))).toBeUndefined();
+    await mkdir(join(root, "empty"));
+    expect(await outputDirProblem(join(root, "empty"), keep(root))).toBeUndefined();
+    const previous = join(root, "previous");
+    await mkdir(join(previous, "charts"), { recursive: true });
+    for (const name of ["index.json", "all.csv", "days.json", "participation.json", "config.json"])
+      await writeFile(join(previous, name), "");
+    await writeFile(join(previous, "charts", "a.csv"), "");
+    await writeFile(join(previous, "charts", "a.json"), "");
+    expect(await outputDirProblem(previous, keep(root))).toBeUndefined();
+  });
+
+  it("refuses an --out that is or holds the source, the cache or a config", async () => {
+    const root = await temporaryDir();
+    await mkdir(join(root, "data", "reports"), { recursive: true });
+    await writeFile(join(root, "data", "charts.txt"), "");
+    expect(await outputDirProblem(join(root, "data", "reports"), keep(root))).toBe(
+      `--out ${join(root, "data", "reports")} would replace the --source directory ${join(root, "data", "reports")}: ` +
+        "--out is replaced as a whole, so give it a directory of its own",
+    );
+    expect(await outputDirProblem(join(root, "data"), keep(root))).toMatch(
+      /would replace the --source directory/,
+    );
+    expect(await outputDirProblem(root, keep(root))).toMatch(/would replace the --source directory/);
+    expect(await outputDirProblem(join(root, ".cache"), keep(root))).toMatch(
+      /would replace the --cache directory/,
+    );
+    // Through a symbolic link to the same directory.
+    await symlink(join(root, "data"), join(root, "link"));
+    expect(await outputDirProblem(join(root, "link"), keep(root))).toMatch(
+      /would replace the --source directory/,
+    );
+    // Beside them, or inside the source, is fine.
+    expect(await outputDirProblem(join(root, "data", "out"), keep(root))).toBeUndefined();
+    expect(await outputDirProblem(join(root, "data", "reports", "out"), keep(root))).toBeUndefined();
+    expect(await outputDirProblem(join(root, "data", "reports-out"), keep(root))).toBeUndefined();
+  });
+
+  it("refuses an existing --out holding anything a run does not write, naming it", async () => {
+    const root = await temporaryDir();
+    const out = join(root, "out");
+    await mkdir(join(out, "charts"), { recursive: true });
+    await writeFile(join(out, "index.json"), "");
+    await writeFile(join(out, "notes.txt"), "precious");
+    expect(await outputDirProblem(out, keep(root))).toBe(
+      `--out ${out} holds files a run does not write (notes.txt); --out is replaced as a whole, ` +
+        "so give it an empty or new directory, or a previous output",
+    );
+    await rm(join(out, "notes.txt"));
+    await mkdir(join(out, "sub"));
+    await writeFile(join(out, "charts", "draft.md"), "");
+    await mkdir(join(out, "charts", "old"));
+    await writeFile(join(out, "z.png"), "");
+    expect(await outputDirProblem(out, keep(root))).toMatch(
+      /holds files a run does not write \(charts\/draft\.md, charts\/old, sub, … \(4 in all\)\)/,
+    );
+    await writeFile(join(root, "file"), "");
+    expect(await outputDirProblem(join(root, "file"), keep(root))).toBe(
+      `--out ${join(root, "file")} is not a directory`,
+    );
   });
 });

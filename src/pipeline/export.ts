@@ -1,8 +1,8 @@
 // The export step: chart rows and pages' JSON, written to --out.
 // Everything here is deterministic: the same inputs give byte-identical files.
 
-import { lstat, mkdir, open, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, resolve, sep } from "node:path";
+import { lstat, mkdir, open, readdir, realpath, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative as relativePath, resolve, sep } from "node:path";
 
 /** JSON as written to --out: stable key order is the producer's; compact for the site's payloads. */
 export function toJson(value: unknown): string {
@@ -112,6 +112,57 @@ export async function recoverOutputDir(outDir: string): Promise<void> {
   if (!(await exists(target)) && (await exists(`${target}.previous`))) {
     await rename(`${target}.previous`, target);
   }
+}
+
+/** What a run writes at the top of --out: a file, or a directory of .csv and .json files. */
+export const OUTPUT_FILES = ["index.json", "all.csv", "days.json", "participation.json", "config.json"];
+export const OUTPUT_DIRS = ["charts"];
+
+/**
+ * Why `outDir` must not be replaced, if it must not: a run replaces --out as a whole, so it
+ * refuses an --out that is or holds one of `keep` (the source directory, the cache, the
+ * configs), and an existing --out holding anything a run does not write (a previous
+ * output, or an empty directory, is fine). `keep` maps a path to what it is.
+ */
+export async function outputDirProblem(
+  outDir: string,
+  keep: ReadonlyMap<string, string>,
+): Promise<string | undefined> {
+  const real = async (path: string) => realpath(path).catch(() => resolve(path));
+  const target = await real(outDir);
+  for (const [path, what] of keep) {
+    const kept = await real(path);
+    const from = relativePath(target, kept);
+    const outside = from === ".." || from.startsWith(`..${sep}`) || isAbsolute(from);
+    if (!outside) {
+      return `--out ${outDir} would replace ${what} ${path}: --out is replaced as a whole, so give it a directory of its own`;
+    }
+  }
+  const info = await lstat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (!info) return undefined;
+  if (!info.isDirectory()) return `--out ${outDir} is not a directory`;
+  const strangers: string[] = [];
+  for (const entry of await readdir(target, { withFileTypes: true })) {
+    if (entry.isFile() && OUTPUT_FILES.includes(entry.name)) continue;
+    if (entry.isDirectory() && OUTPUT_DIRS.includes(entry.name)) {
+      const inner = await readdir(join(target, entry.name), { withFileTypes: true });
+      const odd = inner.filter((file) => !file.isFile() || !/\.(csv|json)$/.test(file.name));
+      strangers.push(...odd.map((file) => join(entry.name, file.name)));
+      continue;
+    }
+    strangers.push(entry.name);
+  }
+  if (strangers.length === 0) return undefined;
+  strangers.sort();
+  const listed =
+    strangers.slice(0, 3).join(", ") + (strangers.length > 3 ? `, … (${strangers.length} in all)` : "");
+  return (
+    `--out ${outDir} holds files a run does not write (${listed}); --out is replaced as a whole, ` +
+    `so give it an empty or new directory, or a previous output`
+  );
 }
 
 /** The path of a chart's files, relative to --out. */

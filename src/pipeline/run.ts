@@ -21,7 +21,14 @@ import { dayStatus, processDay, type DayLimits, type DayResult } from "./day.ts"
 import type { DayMessage, DayRequest, DayWorkerData } from "./day-worker.ts";
 import { DEFAULT_LIMITS } from "./decode.ts";
 import { roundShare, rowsToCsv } from "./csv.ts";
-import { chartFiles, openOutputDir, recoverOutputDir, toJson, type OutputDir } from "./export.ts";
+import {
+  chartFiles,
+  openOutputDir,
+  outputDirProblem,
+  recoverOutputDir,
+  toJson,
+  type OutputDir,
+} from "./export.ts";
 import { openFileHashes } from "./file-hashes.ts";
 import type { DataOptions } from "./options.ts";
 import type { Progress } from "./progress.ts";
@@ -558,6 +565,8 @@ function decodeRunState(bytes: Uint8Array | undefined): RunState | undefined {
 export async function runData(options: DataOptions, io: RunIO): Promise<RunSummary> {
   // Before anything can fail: the site reads --out even when this run does not replace it.
   await recoverOutputDir(options.out);
+  const problem = await outputDirProblem(options.out, keptPaths(options));
+  if (problem) throw new RunError(problem);
   const config = await loadConfig(options);
   const ids = chartIdAllocator();
   const charts = planCharts({
@@ -740,6 +749,22 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const index = await exportFiles(out, series, days, config, ids.configs, options);
   await out.commit();
   return { days, index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored, unpublished };
+}
+
+/** What --out must not replace: the source directory, the cache and the configs. */
+function keptPaths(options: DataOptions): Map<string, string> {
+  const kept = new Map<string, string>();
+  let source;
+  try {
+    source = parseSource(options.source);
+  } catch {
+    // planDays says what is wrong with it.
+  }
+  if (source?.kind === "dir") kept.set(source.dir, "the --source directory");
+  kept.set(options.cache, "the --cache directory");
+  kept.set(options.charts, "the --charts file");
+  if (options.uploadConfig !== null) kept.set(options.uploadConfig, "the --upload-config file");
+  return kept;
 }
 
 /**
