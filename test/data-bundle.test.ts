@@ -93,3 +93,25 @@ test("using a bundle marks it used, so that building another does not remove it"
   await bundle.ensureBundle();
   expect(Date.now() - statSync(dir).mtimeMs).toBeLessThan(HOUR);
 });
+
+test("scripts/data.mjs refuses a Node.js older than 22.12 with one line, before building anything", () => {
+  // As a machine's own Node 20 would be, started directly instead of through npm.
+  const older =
+    "data:text/javascript," +
+    encodeURIComponent(
+      'Object.defineProperty(process, "versions", { value: { ...process.versions, node: "20.20.2" } });',
+    );
+  const result = spawnSync(
+    process.execPath,
+    ["--import", older, join(bundle.ROOT, "scripts", "data.mjs"), "--help"],
+    {
+      encoding: "utf8",
+    },
+  );
+  expect(result.status).toBe(2);
+  expect(result.stdout).toBe("");
+  expect(result.stderr.trim()).toBe(
+    "npm run data: needs Node.js 22.12 or newer, and this is " +
+      `${process.version}; run it as \`npm run data -- …\` or \`npx node scripts/data.mjs …\`, which use the project's own Node 22`,
+  );
+});
