@@ -210,6 +210,9 @@ describe("bad files", () => {
     ]),
     "2026-02-09.json.gz": good(0.91).subarray(0, 20),
     "2026-02-10.json.gz": good(0.12),
+    // An error page served as a day, and a binary file: no line of either is JSON.
+    "2026-02-12.json": strToU8("<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>\n"),
+    "2026-02-13.json.gz": gzipSync(Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)),
   };
 
   it("fails only the day of an unreadable file, naming the file, and counts the other days", async () => {
@@ -231,6 +234,11 @@ describe("bad files", () => {
     failed("2026-02-05", /holds more than 2097152 bytes of text/);
     failed("2026-02-09", /gzip data is corrupt or truncated/);
     failed("2026-02-11", /zip entry "day.json" is corrupt \(CRC-32 mismatch\)/);
+    failed(
+      "2026-02-12",
+      /: not a file of reports: none of its 2 lines is a JSON object \(line 1 starts "<!DOCTYPE html>"\)$/,
+    );
+    failed("2026-02-13", /: not a file of reports: none of its \d+ lines is a JSON object \(line 1 starts "/);
     expect(byDate.get("2026-02-06")).toMatchObject({ status: "ok", lines: 0, accepted: 0, bytes: 0 });
     expect(byDate.get("2026-02-08")).toMatchObject({
       status: "ok",

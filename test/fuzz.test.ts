@@ -79,7 +79,7 @@ describe("validateLine on arbitrary lines", () => {
 });
 
 describe("processDay on arbitrary days", () => {
-  it("never throws; every line is accepted, rejected or blank; the aggregate reads back", () => {
+  it("never throws; every line is accepted, rejected or blank (or none is JSON: failed); the aggregate reads back", () => {
     const policy = policies["the sample upload config"]!;
     fc.assert(
       fc.property(fc.array(anyLine, { maxLength: 12 }), fc.boolean(), (lines, compress) => {
@@ -97,13 +97,23 @@ describe("processDay on arbitrary days", () => {
         if (decoded.at(-1) === "") decoded.pop();
         const nonBlank = decoded.filter((line) => !/^[ \t\r\v\f]*$/.test(line));
         const status = result.status;
+        const validated = nonBlank.map((line) =>
+          validateLine(line.endsWith("\r") ? line.slice(0, -1) : line, 1, policy),
+        );
+        // A day none of whose lines is a JSON object is not a file of reports: it fails.
+        if (validated.length > 0 && validated.every((v) => !v.ok && v.rejection.reason === "not-json")) {
+          expect(status.status).toBe("failed");
+          expect(status.error).toMatch(
+            /^fuzz\.json: not a file of reports: none of its \d+ lines is a JSON object/,
+          );
+          expect(result.aggregate).toBeNull();
+          return;
+        }
         expect(status.status).toBe("ok");
         expect(status.lines).toBe(decoded.length);
         const rejected = Object.values(status.rejected).reduce((sum, n) => sum + (n ?? 0), 0);
         expect(status.accepted + rejected).toBe(nonBlank.length);
-        const expectedAccepted = nonBlank.filter(
-          (line) => validateLine(line.endsWith("\r") ? line.slice(0, -1) : line, 1, policy).ok,
-        ).length;
+        const expectedAccepted = validated.filter((v) => v.ok).length;
         expect(status.accepted).toBe(expectedAccepted);
         const aggregate = deserializeDay(result.aggregate!);
         expect(aggregate.xs.length).toBe(status.reports);

@@ -17,6 +17,9 @@ import { ReportScanner } from "./scan.ts";
 import type { DayStatus, RejectReason, Rejection } from "./types.ts";
 import { notUtf8Rejection, tooLongRejection, validateLine, type ValidationPolicy } from "./validate.ts";
 
+/** Reads the start of a line that is not JSON, for a message: bad bytes become U+FFFD. */
+const LENIENT_UTF8 = new TextDecoder();
+
 /** Rejections kept per day as examples for the Data page and --strict messages. */
 export const SAMPLE_REJECTIONS = 20;
 
@@ -66,6 +69,16 @@ export function processDay(
     status.rejected[reason] = (status.rejected[reason] ?? 0) + 1;
     if (status.rejections.length < SAMPLE_REJECTIONS) status.rejections.push(rejection);
   };
+  // Lines that are not JSON at all, and how the first of them starts: a day with nothing
+  // else is not a file of reports (an HTML error page, a binary file).
+  let yielded = 0;
+  let notJson = 0;
+  let firstNotJson: string | undefined;
+  const notJsonLine = (line: { line: number; bytes: Uint8Array; start: number; end: number }) => {
+    notJson++;
+    const start = line.bytes.subarray(line.start, Math.min(line.end, line.start + 40));
+    firstNotJson ??= `line ${line.line} starts ${JSON.stringify(LENIENT_UTF8.decode(start))}`;
+  };
   const day = createDayAggregate(input.date, plan);
   const lines = decodeLineBytes(input.bytes, { ...limits, file: input.source });
   const scanner = new ReportScanner(policy, day.names);
@@ -77,6 +90,7 @@ export function processDay(
         break;
       }
       const line = next.value;
+      yielded++;
       if ("tooLong" in line) {
         reject(tooLongRejection(line.line, line.bytes, limits.maxLineBytes));
         continue;
@@ -89,16 +103,24 @@ export function processDay(
       }
       const text = lineText(line);
       if (text === undefined) {
+        notJsonLine(line);
         reject(notUtf8Rejection(line.line));
         continue;
       }
       const result = validateLine(text, line.line, policy);
       if (!result.ok) {
+        if (result.rejection.reason === "not-json") notJsonLine(line);
         reject(result.rejection);
         continue;
       }
       status.accepted++;
       addReport(day, result.report);
+    }
+    if (notJson > 0 && notJson === yielded) {
+      throw new DecodeError(
+        input.source,
+        `not a file of reports: none of its ${notJson} lines is a JSON object (${firstNotJson})`,
+      );
     }
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
