@@ -123,6 +123,34 @@ describe("parseUploadConfig", () => {
     ]);
   });
 
+  it("reports a counter listed twice in a program, also through a bucket list", () => {
+    const program = {
+      Name: "cmd/go",
+      Counters: [
+        { Name: "go/mode:{gopath,module}", Rate: 1 },
+        { Name: "go/invocations", Rate: 1 },
+        { Name: "go/mode:module", Rate: 0.5 },
+      ],
+      Stacks: [
+        { Name: "go/bug", Rate: 1 },
+        { Name: "go/bug", Rate: 1 },
+      ],
+    };
+    // Another program may list the same names.
+    const other = { ...program, Name: "cmd/compile", Counters: [program.Counters[0]], Stacks: [] };
+    expect(parseErrors(JSON.stringify({ Programs: [program, other] }))).toMatchObject([
+      {
+        field: "Programs[0].Counters[2].Name",
+        message:
+          'Programs[0].Counters[2].Name: counter "go/mode:module" is already listed in Programs[0].Counters[0]',
+      },
+      {
+        field: "Programs[0].Stacks[1].Name",
+        message: 'Programs[0].Stacks[1].Name: counter "go/bug" is already listed in Programs[0].Stacks[0]',
+      },
+    ]);
+  });
+
   it("names the line of a JSON syntax error", () => {
     const trailingComma = '{\n  "GOOS": [\n    "linux",\n  ],\n  "SampleRate": 1\n}';
     expect(parseErrors(trailingComma)).toEqual([

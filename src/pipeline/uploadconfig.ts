@@ -159,6 +159,22 @@ function readUploadConfig(json: unknown, complain: Complain): UploadConfig {
       complain(`Programs[${index}].Name`, `duplicate program "${program.Name}"`);
     }
     seen.add(program.Name);
+    // A counter listed twice would get whichever rate was read last: say so instead.
+    for (const kind of ["Counters", "Stacks"] as const) {
+      const listedAt = new Map<string, number>();
+      program[kind].forEach((counter, at) => {
+        for (const name of expandCounter(counter.Name)) {
+          const first = listedAt.get(name);
+          if (first === undefined) listedAt.set(name, at);
+          else if (first !== at) {
+            complain(
+              `Programs[${index}].${kind}[${at}].Name`,
+              `counter "${name}" is already listed in Programs[${index}].${kind}[${first}]`,
+            );
+          }
+        }
+      });
+    }
   });
   return config;
 }
