@@ -146,6 +146,14 @@ describe("parseChartConfig", () => {
     expect(error?.message).toContain('invalid line "just some words"');
   });
 
+  it("says what is wrong with a separator that has spaces around it", () => {
+    const [error] = parseErrors(record("---   "));
+    expect(error).toMatchObject({ line: 6 });
+    expect(error?.message).toBe(
+      'invalid line "---   ": a record separator is "---" alone on its line, with no spaces or comment',
+    );
+  });
+
   it("reports an indented field", () => {
     const [error] = parseErrors(record("  description: indented"));
     expect(error).toMatchObject({ line: 6, field: "description" });

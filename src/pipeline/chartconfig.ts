@@ -220,7 +220,7 @@ function addField(record: RecordDraft, content: string, line: number, report: Re
   const value = (key === undefined ? content : content.slice(key.length + 1)).trim();
   if (value === "") return;
   if (key === undefined) {
-    const problem = unknownLineProblem(value);
+    const problem = unknownLineProblem(value, content);
     report(line, problem.message, problem.field);
     markPresent(record, problem.misplaced, line);
     return;
@@ -248,7 +248,15 @@ function addField(record: RecordDraft, content: string, line: number, report: Re
 }
 
 /** Explains a non-blank line that does not start with a known key. */
-function unknownLineProblem(trimmed: string): { message: string; field?: string; misplaced?: FieldKey } {
+function unknownLineProblem(
+  trimmed: string,
+  content: string,
+): { message: string; field?: string; misplaced?: FieldKey } {
+  if (trimmed === "---") {
+    return {
+      message: `invalid line ${JSON.stringify(content)}: a record separator is "---" alone on its line, with no spaces or comment`,
+    };
+  }
   const indentedKey = keyOf(trimmed);
   if (indentedKey !== undefined) {
     return {
