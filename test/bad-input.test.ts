@@ -5,10 +5,11 @@
 // reports can make the pipeline read or write outside its directories.
 
 import { gzipSync, strToU8, zipSync } from "fflate";
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, truncate, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RunError } from "../src/pipeline/run.ts";
+import { MAX_DAY_FILE_BYTES } from "../src/pipeline/source.ts";
 import type { DayStatus, RejectReason } from "../src/pipeline/types.ts";
 import { validateLine } from "../src/pipeline/validate.ts";
 import { compileUploadConfig } from "../src/pipeline/uploadconfig.ts";
@@ -261,6 +262,22 @@ describe("bad files", () => {
     }
     expect(summary.index.days).toBe(5);
     expect(summary.index.reports).toBe(6);
+  });
+
+  it("fails only the day of a file larger than a day file may be, without reading it", async () => {
+    const reports = await writeFiles({
+      "2026-02-01.json.gz": good(0.1),
+      "2026-02-02.json": new Uint8Array(0),
+    });
+    const huge = join(reports, "2026-02-02.json");
+    await truncate(huge, MAX_DAY_FILE_BYTES + 1); // sparse: nothing is written
+    const summary = await run(dataOptions(dir, { source: reports }));
+    const byDate = new Map((await daysJson(summary.out)).map((day) => [day.date, day]));
+    expect(byDate.get("2026-02-02")).toMatchObject({ status: "failed", accepted: 0 });
+    expect(byDate.get("2026-02-02")!.error).toBe(
+      `${huge}: cannot read: ${MAX_DAY_FILE_BYTES + 1} bytes, more than the ${MAX_DAY_FILE_BYTES} a day file may hold`,
+    );
+    expect(byDate.get("2026-02-01")).toMatchObject({ status: "ok", accepted: 1 });
   });
 
   it("fails only the day of a file that cannot be read at all (an I/O error), naming it and the reason", async () => {

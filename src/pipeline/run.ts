@@ -49,6 +49,7 @@ import {
   defaultRange,
   fetchDay,
   listDirectoryDays,
+  MAX_DAY_FILE_BYTES,
   parseSource,
   SourceError,
   SourceInputError,
@@ -300,6 +301,9 @@ async function readDayFile(path: string, buffers: BufferPool): Promise<Uint8Arra
   const handle = await open(path, "r");
   try {
     const { size } = await handle.stat();
+    if (size > MAX_DAY_FILE_BYTES) {
+      throw new Error(`${size} bytes, more than the ${MAX_DAY_FILE_BYTES} a day file may hold`);
+    }
     const bytes = buffers.take(size);
     let filled = 0;
     try {

@@ -217,7 +217,7 @@ export interface FetchOptions {
   /** Validators of a cached copy: sent as If-None-Match / If-Modified-Since. */
   etag?: string;
   lastModified?: string;
-  /** Refuse bodies larger than this. Default 1 GiB. */
+  /** Refuse bodies larger than this. Default MAX_DAY_FILE_BYTES. */
   maxBytes?: number;
   /** Default 5. */
   maxRedirects?: number;
@@ -228,7 +228,13 @@ export interface FetchOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-const DEFAULT_MAX_BYTES = 1024 ** 3;
+/**
+ * The most bytes a day file may hold, on disk or as downloaded (decoded, when a server
+ * applies a content coding although asked for none). A day is held whole while it is
+ * aggregated; a real day is a few MB, so 256 MiB is ample, and it bounds what a hostile
+ * server can make a run hold.
+ */
+export const MAX_DAY_FILE_BYTES = 256 * 1024 ** 2;
 
 /** Why one attempt failed, and whether another attempt could succeed. */
 class AttemptFailure extends Error {
@@ -276,7 +282,7 @@ export async function fetchDay(url: string, options: FetchOptions = {}): Promise
 
 async function fetchOnce(url: string, options: FetchOptions): Promise<FetchResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = options.maxBytes ?? MAX_DAY_FILE_BYTES;
   const maxRedirects = options.maxRedirects ?? 5;
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), timeoutMs);
