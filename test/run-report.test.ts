@@ -50,5 +50,17 @@ describe("formatRunReport", () => {
       /^ignored {3}not a daily file name .+: notes-0.txt, notes-1.txt, .+, notes-4.txt and 2 more$/,
     );
     expect(lines.length).toBeLessThanOrEqual(13);
+
+    // Warnings, then days left out of a default range: at most five of each too.
+    const warnings = Array.from({ length: 7 }, (_, i) => `charts.txt:${i + 1}: a warning`);
+    const unpublished = ["2026-03-15", "2026-03-16"];
+    const more = formatRunReport({ ...summary, warnings, unpublished }, 1).split("\n");
+    expect(more.filter((line) => line.startsWith("warning   "))).toEqual([
+      ...warnings.slice(0, 5).map((warning) => `warning   ${warning}`),
+      "warning   … and 2 more charts with such counters",
+    ]);
+    expect(more).toContain(
+      "left out  2026-03-15, 2026-03-16: not on the server (404) at an end of the default range",
+    );
   });
 });

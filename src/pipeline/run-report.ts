@@ -40,6 +40,10 @@ export function formatRunReport(summary: RunSummary, seconds: number): string {
       summary.unpublished.length > MAX_LISTED ? ` and ${summary.unpublished.length - MAX_LISTED} more` : "";
     out.push(`left out  ${listed}${more}: not on the server (404) at an end of the default range`);
   }
+  for (const warning of summary.warnings.slice(0, MAX_LISTED)) out.push(`warning   ${warning}`);
+  if (summary.warnings.length > MAX_LISTED) {
+    out.push(`warning   … and ${summary.warnings.length - MAX_LISTED} more charts with such counters`);
+  }
   const failed = days.filter((day) => day.status === "failed");
   for (const day of failed.slice(0, MAX_LISTED)) out.push(`failed    ${day.error}`);
   if (failed.length > MAX_LISTED) {

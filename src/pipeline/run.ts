@@ -69,7 +69,12 @@ import type {
   SiteIndex,
   UploadConfig,
 } from "./types.ts";
-import { compileUploadConfig, deriveUploadConfig, parseUploadConfig } from "./uploadconfig.ts";
+import {
+  compileUploadConfig,
+  deriveUploadConfig,
+  parseUploadConfig,
+  unlistedChartCounters,
+} from "./uploadconfig.ts";
 
 /** A run that cannot go on: the message says what and where; the CLI prints it and exits non-zero. */
 export class RunError extends Error {}
@@ -87,6 +92,8 @@ export interface RunSummary {
    * not yet published, most likely, so the range stops short of them (see trimUnpublished).
    */
   unpublished: string[];
+  /** Configured counters that cannot count (see unlistedChartCounters), one message per chart. */
+  warnings: string[];
 }
 
 export interface RunIO {
@@ -572,6 +579,17 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const problem = await outputDirProblem(options.out, keptPaths(options));
   if (problem) throw new RunError(problem);
   const config = await loadConfig(options);
+  const warnings = unlistedChartCounters(
+    config.chartConfigs,
+    compileUploadConfig(config.upload, config.restricted),
+  ).map(({ chart, names }) => {
+    const shown = names.slice(0, 3).join(", ") + (names.length > 3 ? ", …" : "");
+    const counters = names.length === 1 ? "counter" : "counters";
+    return (
+      `${options.charts}:${chart.line}: ${chart.program}: ${names.length} ${counters} not in the upload config ` +
+      `(${shown}): always 0, as a report carrying one is rejected`
+    );
+  });
   const ids = chartIdAllocator();
   const charts = planCharts({
     upload: config.upload,
@@ -752,7 +770,16 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const out = await openOutputDir(options.out);
   const index = await exportFiles(out, series, days, config, ids.configs, options);
   await out.commit();
-  return { days, index, out: options.out, cachedDays, aggregatedDays, ignoredFiles: ignored, unpublished };
+  return {
+    days,
+    index,
+    out: options.out,
+    cachedDays,
+    aggregatedDays,
+    ignoredFiles: ignored,
+    unpublished,
+    warnings,
+  };
 }
 
 /** What --out must not replace: the source directory, the cache and the configs. */

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { readUpstream } from "../../test/helpers/upstream.ts";
 import { parseChartConfig } from "./chartconfig.ts";
-import { compileUploadConfig, deriveUploadConfig, parseUploadConfig } from "./uploadconfig.ts";
+import {
+  compileUploadConfig,
+  deriveUploadConfig,
+  parseUploadConfig,
+  unlistedChartCounters,
+} from "./uploadconfig.ts";
 import type { ChartConfig, InputError, UploadConfig } from "./types.ts";
 
 const fixture = (name: "chartconfig.txt" | "uploadconfig.json"): string => readUpstream(name);
@@ -301,5 +306,39 @@ describe("compileUploadConfig", () => {
       expect(gopls?.counterRate("gopls/client:emacs")).toBe(1);
       expect(gopls?.stackRate("crash/crash\nframe")).toBe(0.25);
     });
+  });
+});
+
+describe("unlistedChartCounters", () => {
+  const gopls = "golang.org/x/tools/gopls";
+  const charts = [
+    chart({ program: gopls, counter: "gopls/client:{vscode,vim,emacs}", line: 3 }),
+    chart({ program: gopls, counter: "gopls/mcp", type: "stack", line: 9 }), // a counter upstream
+    chart({ program: gopls, counter: "crash/crash", type: "stack", depth: 16, line: 15 }),
+    chart({ program: "cmd/vet", counter: "vet/runs", line: 21 }), // a program not listed
+  ];
+
+  it("names the counters of each chart that a restricting upload config does not list", () => {
+    const found = unlistedChartCounters(charts, compileUploadConfig(smallConfig, true));
+    expect(found.map(({ chart, names }) => [chart.line, names])).toEqual([
+      [3, ["gopls/client:emacs"]],
+      [21, ["vet/runs"]],
+    ]);
+  });
+
+  it("names none without a restricting config", () => {
+    expect(unlistedChartCounters(charts, compileUploadConfig(smallConfig, false))).toEqual([]);
+  });
+
+  it("finds the upstream chart config's counters that the upstream upload config dropped", () => {
+    const parsed = parseChartConfig(fixture("chartconfig.txt"), "chartconfig.txt");
+    if (!parsed.ok) throw new Error("the upstream chart config does not parse");
+    const upload = compileUploadConfig(parsedConfig(fixture("uploadconfig.json")), true);
+    const found = unlistedChartCounters(parsed.charts, upload);
+    expect(found.flatMap(({ names }) => names)).toContain("vscode-go/command/trigger:impl-command_palette");
+    for (const { chart, names } of found) {
+      for (const name of names)
+        expect(upload.program(chart.program)?.counterRate(name), name).toBeUndefined();
+    }
   });
 });

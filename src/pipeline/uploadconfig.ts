@@ -329,3 +329,27 @@ function jsonErrorOffset(text: string): number | undefined {
   skipSpace();
   return at < text.length ? at : undefined;
 }
+
+/**
+ * The counters of each configured chart that a restricting upload config does not list:
+ * a report carrying one is rejected (unknown-counter), so their buckets can only be 0.
+ * Upstream draws its charts from the upload config, where they do not exist; here the chart
+ * config says what is drawn, and the run's summary names them.
+ */
+export function unlistedChartCounters(
+  charts: readonly ChartConfig[],
+  config: CompiledUploadConfig,
+): { chart: ChartConfig; names: string[] }[] {
+  if (!config.restricted) return [];
+  const found: { chart: ChartConfig; names: string[] }[] = [];
+  for (const chart of charts) {
+    const program = config.program(chart.program);
+    const listed = (name: string) =>
+      program !== undefined &&
+      (program.counterRate(name) !== undefined ||
+        (chart.type === "stack" && program.stackRate(name) !== undefined));
+    const names = expandCounter(chart.counter).filter((name) => !listed(name));
+    if (names.length > 0) found.push({ chart, names });
+  }
+  return found;
+}
