@@ -99,7 +99,8 @@ export function parseDataOptions(argv: string[], isTTY: boolean, cores: number):
     values["upload-config"] ?? (values.charts === undefined ? DEFAULTS.uploadConfig : null);
   let workers = cores > 1 ? 2 : 0;
   if (values.workers !== undefined) {
-    workers = Number(values.workers);
+    // Digits only: Number() would also read "" as 0 and "1e1" as 10.
+    workers = /^\d{1,2}$/.test(values.workers) ? Number(values.workers) : NaN;
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
       throw new UsageError(`--workers: ${JSON.stringify(values.workers)} is not a whole number from 0 to 64`);
     }
