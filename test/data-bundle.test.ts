@@ -94,7 +94,7 @@ test("using a bundle marks it used, so that building another does not remove it"
   expect(Date.now() - statSync(dir).mtimeMs).toBeLessThan(HOUR);
 });
 
-test("scripts/data.mjs refuses a Node.js older than 22.12 with one line, before building anything", () => {
+test("scripts/data.mjs refuses a Node.js older than 22.12 with one line and exit code 2", () => {
   // As a machine's own Node 20 would be, started directly instead of through npm.
   const older =
     "data:text/javascript," +

@@ -159,7 +159,7 @@ describe("outputDirProblem", () => {
       [join(root, "data", "charts.txt"), "the --charts file"],
     ]);
 
-  it("accepts a new directory, an empty one and a previous output", async () => {
+  it("accepts a new directory, an empty one and a previous output (with a .DS_Store), not a .git", async () => {
     const root = await temporaryDir();
     expect(await outputDirProblem(join(root, "new", "out"), keep(root))).toBeUndefined();
     await mkdir(join(root, "empty"));
@@ -170,7 +170,13 @@ describe("outputDirProblem", () => {
       await writeFile(join(previous, name), "");
     await writeFile(join(previous, "charts", "a.csv"), "");
     await writeFile(join(previous, "charts", "a.json"), "");
+    await writeFile(join(previous, ".DS_Store"), "");
+    await writeFile(join(previous, "charts", ".DS_Store"), "");
     expect(await outputDirProblem(previous, keep(root))).toBeUndefined();
+    await mkdir(join(previous, ".git"));
+    expect(await outputDirProblem(previous, keep(root))).toMatch(
+      /holds files a run does not write \(\.git\)/,
+    );
   });
 
   it("refuses an --out that is or holds the source, the cache or a config", async () => {
@@ -188,11 +194,20 @@ describe("outputDirProblem", () => {
     expect(await outputDirProblem(join(root, ".cache"), keep(root))).toMatch(
       /would replace the --cache directory/,
     );
-    // Through a symbolic link to the same directory.
+    // Through a symbolic link to a parent of the source.
     await symlink(join(root, "data"), join(root, "link"));
-    expect(await outputDirProblem(join(root, "link"), keep(root))).toMatch(
+    expect(await outputDirProblem(join(root, "link", "reports"), keep(root))).toMatch(
       /would replace the --source directory/,
     );
+    // A cache not made yet, named through a link to --out's parent or inside --out itself.
+    const cacheInOut = new Map([[join(root, "data", "out", "cache"), "the --cache directory"]]);
+    expect(await outputDirProblem(join(root, "link", "out"), cacheInOut)).toMatch(
+      /would replace the --cache/,
+    );
+    const viaLink = new Map([[join(root, "link", "out", "cache"), "the --cache directory"]]);
+    expect(await outputDirProblem(join(root, "data", "out"), viaLink)).toMatch(/would replace the --cache/);
+    // An --out that is a link is replaced as a link: what it points to is not touched.
+    expect(await outputDirProblem(join(root, "link"), new Map())).toBeUndefined();
     // Beside them, or inside the source, is fine.
     expect(await outputDirProblem(join(root, "data", "out"), keep(root))).toBeUndefined();
     expect(await outputDirProblem(join(root, "data", "reports", "out"), keep(root))).toBeUndefined();

@@ -2,7 +2,7 @@
 // Everything here is deterministic: the same inputs give byte-identical files.
 
 import { lstat, mkdir, open, readdir, realpath, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative as relativePath, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative as relativePath, resolve, sep } from "node:path";
 
 /** JSON as written to --out: stable key order is the producer's; compact for the site's payloads. */
 export function toJson(value: unknown): string {
@@ -128,8 +128,18 @@ export async function outputDirProblem(
   outDir: string,
   keep: ReadonlyMap<string, string>,
 ): Promise<string | undefined> {
-  const real = async (path: string) => realpath(path).catch(() => resolve(path));
-  const target = await real(outDir);
+  // Real paths, also of paths not made yet: the deepest existing ancestor's, then the rest.
+  const real = async (path: string): Promise<string> => {
+    const absolute = resolve(path);
+    const parent = dirname(absolute);
+    const found = await realpath(absolute).catch(() => undefined);
+    if (found !== undefined) return found;
+    return parent === absolute ? absolute : join(await real(parent), basename(absolute));
+  };
+  // --out itself is renamed and replaced, not followed: a symbolic link there is replaced as
+  // a link, and what it points to is left alone.
+  const absoluteOut = resolve(outDir);
+  const target = join(await real(dirname(absoluteOut)), basename(absoluteOut));
   for (const [path, what] of keep) {
     const kept = await real(path);
     const from = relativePath(target, kept);
@@ -142,14 +152,17 @@ export async function outputDirProblem(
     if (error.code === "ENOENT") return undefined;
     throw error;
   });
-  if (!info) return undefined;
+  if (!info || info.isSymbolicLink()) return undefined;
   if (!info.isDirectory()) return `--out ${outDir} is not a directory`;
   const strangers: string[] = [];
   for (const entry of await readdir(target, { withFileTypes: true })) {
-    if (entry.isFile() && OUTPUT_FILES.includes(entry.name)) continue;
+    // What a file manager leaves behind may go; anything else of the reader's, a .git say, may not.
+    if (entry.isFile() && (OUTPUT_FILES.includes(entry.name) || entry.name === ".DS_Store")) continue;
     if (entry.isDirectory() && OUTPUT_DIRS.includes(entry.name)) {
       const inner = await readdir(join(target, entry.name), { withFileTypes: true });
-      const odd = inner.filter((file) => !file.isFile() || !/\.(csv|json)$/.test(file.name));
+      const odd = inner.filter(
+        (file) => !file.isFile() || !(/\.(csv|json)$/.test(file.name) || file.name === ".DS_Store"),
+      );
       strangers.push(...odd.map((file) => join(entry.name, file.name)));
       continue;
     }

@@ -28,8 +28,8 @@ describe("parseDataOptions", () => {
   });
 
   it("takes --workers as a whole number from 0 to 64, written in digits", () => {
-    expect(parseDataOptions(["--workers", "0"], false, 2).workers).toBe(0);
-    expect(parseDataOptions(["--workers", "64"], false, 2).workers).toBe(64);
+    expect(parseDataOptions(["--workers", "0"], false, 2)).toMatchObject({ workers: 0 });
+    expect(parseDataOptions(["--workers", "64"], false, 2)).toMatchObject({ workers: 64 });
     for (const bad of ["", "1e1", "0x2", " 2", "2.0", "65", "two"]) {
       expect(() => parseDataOptions(["--workers", bad], false, 2), bad).toThrow(
         `--workers: ${JSON.stringify(bad)} is not a whole number from 0 to 64`,
