@@ -239,7 +239,7 @@ describe("bad files", () => {
       "2026-02-12",
       /: not a file of reports: none of its 2 lines is a JSON object \(line 1 starts "<!DOCTYPE html>"\)$/,
     );
-    failed("2026-02-13", /: not a file of reports: none of its \d+ lines is a JSON object \(line 1 starts "/);
+    failed("2026-02-13", /: not a file of reports: none of its \d+ lines is UTF-8 text \(line 1 starts "/);
     expect(byDate.get("2026-02-06")).toMatchObject({ status: "ok", lines: 0, accepted: 0, bytes: 0 });
     expect(byDate.get("2026-02-08")).toMatchObject({
       status: "ok",

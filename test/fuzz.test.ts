@@ -104,7 +104,7 @@ describe("processDay on arbitrary days", () => {
         if (validated.length > 0 && validated.every((v) => !v.ok && v.rejection.reason === "not-json")) {
           expect(status.status).toBe("failed");
           expect(status.error).toMatch(
-            /^fuzz\.json: not a file of reports: none of its \d+ lines is a JSON object/,
+            /^fuzz\.json: not a file of reports: none of its \d+ lines is (a JSON object|UTF-8 text)/,
           );
           expect(result.aggregate).toBeNull();
           return;

@@ -73,6 +73,7 @@ export function processDay(
   // else is not a file of reports (an HTML error page, a binary file).
   let yielded = 0;
   let notJson = 0;
+  let notUtf8 = 0;
   let firstNotJson: string | undefined;
   const notJsonLine = (line: { line: number; bytes: Uint8Array; start: number; end: number }) => {
     notJson++;
@@ -103,6 +104,7 @@ export function processDay(
       }
       const text = lineText(line);
       if (text === undefined) {
+        notUtf8++;
         notJsonLine(line);
         reject(notUtf8Rejection(line.line));
         continue;
@@ -119,7 +121,7 @@ export function processDay(
     if (notJson > 0 && notJson === yielded) {
       throw new DecodeError(
         input.source,
-        `not a file of reports: none of its ${notJson} lines is a JSON object (${firstNotJson})`,
+        `not a file of reports: none of its ${notJson} lines is ${notUtf8 === notJson ? "UTF-8 text" : "a JSON object"} (${firstNotJson})`,
       );
     }
   } catch (error) {
