@@ -70,8 +70,8 @@ export function processDay(
     if (status.rejections.length < SAMPLE_REJECTIONS) status.rejections.push(rejection);
   };
   // Lines that are not JSON at all, and how the first of them starts: a day with nothing
-  // else is not a file of reports (an HTML error page, a binary file).
-  let yielded = 0;
+  // else is not a file of reports (an HTML error page, a binary file). Counted on the slow
+  // path only.
   let notJson = 0;
   let notUtf8 = 0;
   let firstNotJson: string | undefined;
@@ -91,7 +91,6 @@ export function processDay(
         break;
       }
       const line = next.value;
-      yielded++;
       if ("tooLong" in line) {
         reject(tooLongRejection(line.line, line.bytes, limits.maxLineBytes));
         continue;
@@ -118,7 +117,8 @@ export function processDay(
       status.accepted++;
       addReport(day, result.report);
     }
-    if (notJson > 0 && notJson === yielded) {
+    const rejected = Object.values(status.rejected).reduce((sum, n) => sum + (n ?? 0), 0);
+    if (notJson > 0 && status.accepted === 0 && notJson === rejected) {
       throw new DecodeError(
         input.source,
         `not a file of reports: none of its ${notJson} lines is ${notUtf8 === notJson ? "UTF-8 text" : "a JSON object"} (${firstNotJson})`,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Gunzip, gzipSync, strToU8, Zip, ZipDeflate, zipSync } from "fflate";
 import { crc32, deflateRawSync } from "node:zlib";
 import {
+  CHUNK_BYTES,
   DEFAULT_LIMITS,
   DecodeError,
   decodeLines,
@@ -138,12 +139,11 @@ describe("decodeLines", () => {
       const header = Uint8Array.of(0x1f, 0x8b, 8, 0x10, 0, 0, 0, 0, 0, 0xff);
       return concat(header, new Uint8Array(comment).fill(0x61), new Uint8Array(1), body, trailer);
     };
-    const chunk = 64 * 1024; // decode.ts's CHUNK_BYTES
     const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ i, pad: "y".repeat(i % 89) }));
     const content = strToU8(lines.join("\n") + "\n");
     const wanted = lines.map((line, i) => ({ line: i + 1, text: line }));
     const tail = strToU8('{"last":true}\n');
-    for (let size = chunk - 10; size <= chunk + 10; size++) {
+    for (let size = CHUNK_BYTES - 10; size <= CHUNK_BYTES + 10; size++) {
       // One member of `size` bytes: its trailer straddles the chunk end or follows it.
       expect(decodeAll(member(content, size)).lines, `one member of ${size} bytes`).toEqual(wanted);
       // A second member starting at `size`.

@@ -72,7 +72,7 @@ export class DecodeError extends Error {
 }
 
 /** Compressed input is pushed to fflate in chunks of this size. */
-const CHUNK_BYTES = 64 * 1024;
+export const CHUNK_BYTES = 64 * 1024;
 
 /**
  * Where this thread's gunzips inflate each pushed chunk (see giveRoom), made at first use:

@@ -156,12 +156,11 @@ export async function outputDirProblem(
   if (!info.isDirectory()) return `--out ${outDir} is not a directory`;
   const strangers: string[] = [];
   for (const entry of await readdir(target, { withFileTypes: true })) {
-    // What a file manager leaves behind may go; anything else of the reader's, a .git say, may not.
-    if (entry.isFile() && (OUTPUT_FILES.includes(entry.name) || entry.name === ".DS_Store")) continue;
+    if (entry.isFile() && (OUTPUT_FILES.includes(entry.name) || leftByFileManager(entry.name))) continue;
     if (entry.isDirectory() && OUTPUT_DIRS.includes(entry.name)) {
       const inner = await readdir(join(target, entry.name), { withFileTypes: true });
       const odd = inner.filter(
-        (file) => !file.isFile() || !(/\.(csv|json)$/.test(file.name) || file.name === ".DS_Store"),
+        (file) => !file.isFile() || !(/\.(csv|json)$/.test(file.name) || leftByFileManager(file.name)),
       );
       strangers.push(...odd.map((file) => join(entry.name, file.name)));
       continue;
@@ -176,6 +175,11 @@ export async function outputDirProblem(
     `--out ${outDir} holds files a run does not write (${listed}); --out is replaced as a whole, ` +
     `so give it an empty or new directory, or a previous output`
   );
+}
+
+/** What a file manager leaves behind may be replaced; anything else of the reader's, a .git say, may not. */
+function leftByFileManager(name: string): boolean {
+  return name === ".DS_Store";
 }
 
 /** The path of a chart's files, relative to --out. */

@@ -576,20 +576,8 @@ function decodeRunState(bytes: Uint8Array | undefined): RunState | undefined {
 export async function runData(options: DataOptions, io: RunIO): Promise<RunSummary> {
   // Before anything can fail: the site reads --out even when this run does not replace it.
   await recoverOutputDir(options.out);
-  const problem = await outputDirProblem(options.out, keptPaths(options));
-  if (problem) throw new RunError(problem);
   const config = await loadConfig(options);
-  const warnings = unlistedChartCounters(
-    config.chartConfigs,
-    compileUploadConfig(config.upload, config.restricted),
-  ).map(({ chart, names }) => {
-    const shown = names.slice(0, 3).join(", ") + (names.length > 3 ? ", …" : "");
-    const counters = names.length === 1 ? "counter" : "counters";
-    return (
-      `${options.charts}:${chart.line}: ${chart.program}: ${names.length} ${counters} not in the upload config ` +
-      `(${shown}): always 0, as a report carrying one is rejected`
-    );
-  });
+  const warnings = unlistedCounterWarnings(options.charts, config);
   const ids = chartIdAllocator();
   const charts = planCharts({
     upload: config.upload,
@@ -599,8 +587,12 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   const plan = buildPlan(charts);
   const limits: DayLimits = { ...DEFAULT_LIMITS, ...io.limits };
   const { configHash, codeVersion } = await aggregateVersion(plan, config, limits);
-  const cache = await openCache(options.cache);
   const { days: plannedDays, ignored } = await planDays(options, io.now);
+  const input = parseSource(options.source); // planDays has checked it
+  // Before the cache is made: it may be what --out would replace.
+  const problem = await outputDirProblem(options.out, keptPaths(options, input));
+  if (problem) throw new RunError(problem);
+  const cache = await openCache(options.cache);
 
   const statuses = new Map<string, DayStatus>();
   const keys = new Map<string, string>();
@@ -622,7 +614,6 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
       reports: reportsRead,
     });
 
-  const input = parseSource(options.source); // planDays has checked it
   const hashes = input.kind === "dir" ? await openFileHashes(cache, resolve(input.dir)) : undefined;
   const poolData: DayWorkerData = { charts, uploadConfig: config.restricted ? config.upload : null, limits };
   const workerCount = Math.min(options.workers, cpus().length);
@@ -782,16 +773,23 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
   };
 }
 
+/** One line per chart whose counters the upload config does not list (see unlistedChartCounters). */
+function unlistedCounterWarnings(chartsFile: string, config: LoadedConfig): string[] {
+  const upload = compileUploadConfig(config.upload, config.restricted);
+  return unlistedChartCounters(config.chartConfigs, upload).map(({ chart, names }) => {
+    const shown = names.slice(0, 3).join(", ") + (names.length > 3 ? ", …" : "");
+    const counters = names.length === 1 ? "counter" : "counters";
+    return (
+      `${chartsFile}:${chart.line}: ${chart.program}: ${names.length} ${counters} not in the upload config ` +
+      `(${shown}): always 0, as a report carrying one is rejected`
+    );
+  });
+}
+
 /** What --out must not replace: the source directory, the cache and the configs. */
-function keptPaths(options: DataOptions): Map<string, string> {
+function keptPaths(options: DataOptions, source: ReturnType<typeof parseSource>): Map<string, string> {
   const kept = new Map<string, string>();
-  let source;
-  try {
-    source = parseSource(options.source);
-  } catch {
-    // planDays says what is wrong with it.
-  }
-  if (source?.kind === "dir") kept.set(source.dir, "the --source directory");
+  if (source.kind === "dir") kept.set(source.dir, "the --source directory");
   kept.set(options.cache, "the --cache directory");
   kept.set(options.charts, "the --charts file");
   if (options.uploadConfig !== null) kept.set(options.uploadConfig, "the --upload-config file");
