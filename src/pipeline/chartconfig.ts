@@ -184,6 +184,20 @@ function closingBraceProblem(joined: string, close: number): string | undefined 
   return undefined;
 }
 
+/**
+ * What is wrong with the braces of a counter name written on one line (an upload config's
+ * Counters and Stacks), if anything: the rules of a chart config's counter field.
+ */
+export function counterBraceProblem(name: string): string | undefined {
+  const open = name.indexOf("{");
+  const close = name.indexOf("}");
+  if (open < 0) return close < 0 ? undefined : "unexpected '}' without an opening '{'";
+  if (name.slice(0, open).includes("}")) return "unexpected '}' before '{'";
+  if (name.includes("{", open + 1)) return "'{' may appear only once in a counter name";
+  if (close < 0) return "missing '}' after the bucket list";
+  return closingBraceProblem(name, close)?.replace("counter field", "counter name");
+}
+
 function stripComment(line: string): string {
   const hash = line.indexOf("#");
   return hash < 0 ? line : line.slice(0, hash);

@@ -156,6 +156,34 @@ describe("parseUploadConfig", () => {
     ]);
   });
 
+  it("reports a counter name whose bucket list is not closed or not well formed", () => {
+    const names = [
+      "go/mode:{gopath,module",
+      "go/mode:gopath}",
+      "go/mode}:{gopath}",
+      "go/mode:{gopath,{module}",
+      "go/mode:{gopath,}",
+      "go/mode:{gopath}x",
+      "go/mode:{gopath}{module}",
+    ];
+    const program = { Name: "cmd/go", Counters: names.map((Name) => ({ Name, Rate: 1 })), Stacks: [] };
+    const errors = parseErrors(JSON.stringify({ Programs: [program] }));
+    expect(errors.map((e) => e.message)).toEqual([
+      `Programs[0].Counters[0].Name: missing '}' after the bucket list: "go/mode:{gopath,module"`,
+      `Programs[0].Counters[1].Name: unexpected '}' without an opening '{': "go/mode:gopath}"`,
+      `Programs[0].Counters[2].Name: unexpected '}' before '{': "go/mode}:{gopath}"`,
+      `Programs[0].Counters[3].Name: '{' may appear only once in a counter name: "go/mode:{gopath,{module}"`,
+      `Programs[0].Counters[4].Name: unexpected '}' right after ',' (remove the trailing comma): "go/mode:{gopath,}"`,
+      `Programs[0].Counters[5].Name: unexpected text "x" after '}' in counter name: "go/mode:{gopath}x"`,
+      `Programs[0].Counters[6].Name: '{' may appear only once in a counter name: "go/mode:{gopath}{module}"`,
+    ]);
+    expect(errors.map((e) => e.field)).toEqual(names.map((_, i) => `Programs[0].Counters[${i}].Name`));
+    // The well-formed forms pass: a plain name, a bucket list, spaces inside it.
+    const good = ["go/invocations", "go/mode:{gopath,module}", "go/flag:{ a, b }"];
+    const fine = { Name: "cmd/go", Counters: good.map((Name) => ({ Name, Rate: 1 })) };
+    expect(parseUploadConfig(JSON.stringify({ Programs: [fine] }), "upload.json").ok).toBe(true);
+  });
+
   it("names the line of a JSON syntax error", () => {
     const trailingComma = '{\n  "GOOS": [\n    "linux",\n  ],\n  "SampleRate": 1\n}';
     expect(parseErrors(trailingComma)).toEqual([

@@ -3,7 +3,7 @@
 // Validation uses it to reject unknown programs and counters; aggregation uses
 // the rates to count only the reports that were eligible to carry a counter.
 
-import { expandCounter } from "./chartconfig.ts";
+import { counterBraceProblem, expandCounter } from "./chartconfig.ts";
 import type { ChartConfig, CounterConfig, InputError, ProgramConfig, UploadConfig } from "./types.ts";
 
 export type UploadConfigResult = { ok: true; config: UploadConfig } | { ok: false; errors: InputError[] };
@@ -163,6 +163,7 @@ function readUploadConfig(json: unknown, complain: Complain): UploadConfig {
     for (const kind of ["Counters", "Stacks"] as const) {
       const listedAt = new Map<string, number>();
       program[kind].forEach((counter, at) => {
+        if (counterBraceProblem(counter.Name) !== undefined) return; // said in readCounter
         for (const name of expandCounter(counter.Name)) {
           const first = listedAt.get(name);
           if (first === undefined) listedAt.set(name, at);
@@ -197,6 +198,9 @@ function readCounter(value: unknown, path: string, complain: Complain): CounterC
     Name: readName(counter.Name, `${path}.Name`, complain),
     Rate: readRate(counter.Rate, `${path}.Rate`, complain),
   };
+  // Upstream expands "a:{x,y" as if it were closed; a name cut short is more likely a typo.
+  const braces = counterBraceProblem(result.Name);
+  if (braces !== undefined) complain(`${path}.Name`, `${braces}: ${JSON.stringify(result.Name)}`);
   if (counter.Depth != null) {
     const depth = counter.Depth;
     if (typeof depth === "number" && Number.isInteger(depth) && depth >= 0) result.Depth = depth;
