@@ -131,6 +131,19 @@ describe("openCache: raw downloads", () => {
     expect(await readdir(join(dir, "raw"))).toEqual([]);
   });
 
+  it("forgets, without reading it, a copy over maxBytes or whose bin is not the size its metadata says", async () => {
+    const cache = await openCache(dir);
+    await cache.writeRaw("2024-01-01", bytes("0123456789"), { url: "u", etag: '"1"' });
+    expect((await cache.readRaw("2024-01-01", 10))?.meta.bytes).toBe(10);
+    expect(await cache.readRaw("2024-01-01", 9)).toBeUndefined();
+    expect(await readdir(join(dir, "raw"))).toEqual([]);
+
+    await cache.writeRaw("2024-01-02", bytes("0123456789"), { url: "u" });
+    await writeFile(join(dir, "raw", "2024-01-02.bin"), "0123456789 and more");
+    expect(await cache.readRaw("2024-01-02")).toBeUndefined();
+    expect(await readdir(join(dir, "raw"))).toEqual([]);
+  });
+
   it("replaces an entry on rewrite", async () => {
     const cache = await openCache(dir);
     await cache.writeRaw("2024-01-01", bytes("old"), { url: "u", etag: '"1"' });

@@ -42,8 +42,11 @@ export interface RawMeta {
 export interface Cache {
   /** Absolute path of the cache directory. */
   dir: string;
-  /** A day's downloaded file and its metadata, or undefined when absent or failing its check. */
-  readRaw(date: string): Promise<{ bytes: Uint8Array; meta: RawMeta } | undefined>;
+  /**
+   * A day's downloaded file and its metadata, or undefined when absent, failing its check or
+   * over maxBytes (then removed, as when failing its check).
+   */
+  readRaw(date: string, maxBytes?: number): Promise<{ bytes: Uint8Array; meta: RawMeta } | undefined>;
   writeRaw(
     date: string,
     bytes: Uint8Array,
@@ -188,20 +191,26 @@ export async function openCache(dir: string): Promise<Cache> {
   return {
     dir: root,
 
-    async readRaw(date) {
+    async readRaw(date, maxBytes = Infinity) {
       const paths = rawPaths(date);
-      const [metaText, bytes] = await Promise.all([readIfExists(paths.meta), readIfExists(paths.bin)]);
-      if (metaText === undefined && bytes === undefined) return undefined;
-      const meta = metaText === undefined ? undefined : parseRawMeta(metaText);
-      if (
-        meta === undefined ||
-        bytes === undefined ||
-        meta.bytes !== bytes.byteLength ||
-        meta.sha256 !== sha256(bytes)
-      ) {
+      const forget = async () => {
         await Promise.all([rm(paths.meta, { force: true }), rm(paths.bin, { force: true })]);
         return undefined;
-      }
+      };
+      const metaText = await readIfExists(paths.meta);
+      const meta = metaText === undefined ? undefined : parseRawMeta(metaText);
+      // The size is checked before the bytes are read: a copy over the limit (kept by a
+      // version with a higher one) or a bin that is not the size its metadata says is not
+      // read into memory at all.
+      const size = await stat(paths.bin).then(
+        (stats) => stats.size,
+        () => undefined,
+      );
+      if (metaText === undefined && size === undefined) return undefined;
+      if (meta === undefined || size !== meta.bytes || size > maxBytes) return forget();
+      const bytes = await readIfExists(paths.bin);
+      if (bytes === undefined || meta.bytes !== bytes.byteLength || meta.sha256 !== sha256(bytes))
+        return forget();
       return { bytes, meta };
     },
 

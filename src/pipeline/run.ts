@@ -347,7 +347,7 @@ async function readDay(
       throw new UnreadableFile(`${day.source}: cannot read: ${(error as Error).message}`);
     }
   }
-  const cached = await cache.readRaw(day.date);
+  const cached = await cache.readRaw(day.date, settings.maxBytes ?? MAX_DAY_FILE_BYTES);
   const validators = cached && cached.meta.url === day.source ? cached.meta : undefined;
   let result;
   try {
