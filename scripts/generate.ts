@@ -8,7 +8,7 @@
 // byte. Days are generated and written one at a time, so long ranges stream.
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { UploadConfig } from "../src/pipeline/types.ts";
@@ -142,7 +142,7 @@ function main(): void {
   console.log(
     `generate: ${summary.days} days, ${summary.reports} reports in ${summary.lines} lines ` +
       `(${summary.reuploads} re-uploads, ${summary.malformed} malformed), ${megabytes} MB ` +
-      `in ${relative(process.cwd(), options.out) || "."} (${seconds}s)`,
+      `in ${options.out} (${seconds}s)`,
   );
   const gaps = modelGaps(options.uploadConfig);
   if (gaps.length > 0) {

@@ -40,6 +40,17 @@ describe("formatRunReport", () => {
     expect(rejected.size).toBeGreaterThan(0); // the generator writes a few malformed lines
     expect(lines[2]).toBe(`rejected  ${[...rejected].map(([reason, n]) => `${reason} ${n}`).join(", ")}`);
     expect(lines).toContain("time      1.3 s");
+    const programs = summary.index.programs.length;
+    expect(programs).toBeGreaterThan(1);
+    expect(lines).toContain(`charts    ${summary.index.charts.length} for ${programs} programs`);
+    const one = { ...summary, index: { ...summary.index, programs: summary.index.programs.slice(0, 1) } };
+    expect(formatRunReport(one, 1).split("\n")).toContain(
+      `charts    ${summary.index.charts.length} for 1 program`,
+    );
+    // Every file of the output that a reader would look for.
+    expect(lines).toContain(
+      `output    ${summary.out}/index.json, all.csv, days.json, participation.json, config.json, charts/*.csv|json`,
+    );
     const failed = lines.filter((line) => line.startsWith("failed    "));
     expect(failed).toHaveLength(6);
     for (const [i, line] of failed.slice(0, 5).entries()) expect(line).toContain(`${broken[i]}.json.gz`);

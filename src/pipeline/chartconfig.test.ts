@@ -231,6 +231,23 @@ describe("parseChartConfig", () => {
     expect(error?.message).toContain("file ended inside the bucket list");
   });
 
+  it("says only that a bucket list is not closed when it took in the record's later fields", () => {
+    const text =
+      "title: T\ncounter: go/mode:{gopath,\nmodule\ntype: partition\nprogram: cmd/go\nissue: https://go.dev/issue/1\n";
+    expect(parseErrors(text).map((e) => `${e.line}: ${e.message}`)).toEqual([
+      "2: file ended inside the bucket list opened on this line: missing '}'",
+    ]);
+    const ended = text + "---\n" + "title: U\n";
+    expect(parseErrors(ended).map((e) => `${e.line}: ${e.message}`)).toEqual([
+      "7: record ended inside the bucket list opened on line 2: missing '}'",
+      // The next record is read on its own.
+      '8: missing required field "issue": at least one issue URL is required',
+      '8: missing required field "program"',
+      '8: missing required field "counter"',
+      '8: missing required field "type"',
+    ]);
+  });
+
   it("reports an invalid int", () => {
     const [error] = parseErrors(record("depth: deep"));
     expect(error).toMatchObject({ line: 6, field: "depth" });

@@ -49,8 +49,10 @@ export function parseChartConfig(text: string, file: string): ChartConfigResult 
 
   for (const logical of logicalLines(text, report)) {
     if (logical.kind === "separator") finishRecord();
-    else if (logical.kind === "rejected") markPresent(record, logical.key, logical.line);
-    else addField(record, logical.content, logical.line, report);
+    else if (logical.kind === "rejected") {
+      markPresent(record, logical.key, logical.line);
+      if (logical.unclosed) record.unclosed = true;
+    } else addField(record, logical.content, logical.line, report);
   }
   finishRecord();
 
@@ -96,7 +98,8 @@ type LogicalLine =
   | { kind: "field"; content: string; line: number }
   // A line rejected for its braces. Its key still counts as present, so the
   // record is not also reported as missing that field.
-  | { kind: "rejected"; key: FieldKey | undefined; line: number };
+  // `unclosed`: a bucket list never closed, which took in the record's later lines.
+  | { kind: "rejected"; key: FieldKey | undefined; line: number; unclosed?: boolean };
 
 /**
  * Turns the text into logical lines, joining a counter's "{…}" bucket list
@@ -107,9 +110,15 @@ function logicalLines(text: string, report: Report): LogicalLine[] {
   const result: LogicalLine[] = [];
   // The counter field being joined while inside its braces, and the line it started on.
   let openCounter: { text: string; line: number } | undefined;
-  const reject = (line: number, message: string, key: FieldKey | undefined, fieldLine = line): void => {
+  const reject = (
+    line: number,
+    message: string,
+    key: FieldKey | undefined,
+    fieldLine = line,
+    unclosed = false,
+  ): void => {
     report(line, message, key);
-    result.push({ kind: "rejected", key, line: fieldLine });
+    result.push({ kind: "rejected", key, line: fieldLine, ...(unclosed && { unclosed }) });
   };
 
   for (const [index, rawLine] of text.split(/\r?\n/).entries()) {
@@ -117,7 +126,7 @@ function logicalLines(text: string, report: Report): LogicalLine[] {
     if (rawLine === "---") {
       if (openCounter !== undefined) {
         const message = `record ended inside the bucket list opened on line ${openCounter.line}: missing '}'`;
-        reject(line, message, "counter", openCounter.line);
+        reject(line, message, "counter", openCounter.line, true);
         openCounter = undefined;
       }
       result.push({ kind: "separator", line });
@@ -161,7 +170,8 @@ function logicalLines(text: string, report: Report): LogicalLine[] {
   }
 
   if (openCounter !== undefined) {
-    reject(openCounter.line, "file ended inside the bucket list opened on this line: missing '}'", "counter");
+    const message = "file ended inside the bucket list opened on this line: missing '}'";
+    reject(openCounter.line, message, "counter", openCounter.line, true);
   }
   return result;
 }
@@ -216,10 +226,12 @@ interface RecordDraft {
   present: Map<FieldKey, number>;
   values: Map<FieldKey, { text: string; line: number }>;
   issues: { text: string; line: number }[];
+  /** A bucket list was never closed: the fields after it were taken in, not missing. */
+  unclosed: boolean;
 }
 
 function newRecord(): RecordDraft {
-  return { firstLine: undefined, present: new Map(), values: new Map(), issues: [] };
+  return { firstLine: undefined, present: new Map(), values: new Map(), issues: [], unclosed: false };
 }
 
 function markPresent(record: RecordDraft, key: FieldKey | undefined, line: number): void {
@@ -303,6 +315,10 @@ function validateRecord(record: RecordDraft, report: Report): ChartConfig | unde
 
   for (const key of REQUIRED_KEYS) {
     if (record.present.has(key)) continue;
+    if (record.unclosed) {
+      valid = false; // said once, at the bucket list
+      continue;
+    }
     const why = key === "issue" ? ": at least one issue URL is required" : "";
     problem(recordLine, `missing required field "${key}"${why}`, key);
   }

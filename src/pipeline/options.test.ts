@@ -37,6 +37,41 @@ describe("parseDataOptions", () => {
     }
   });
 
+  it("gives a value that starts with '-' to its option, so that the value's own check speaks", () => {
+    expect(() => parseDataOptions(["--workers", "-1"], false, 2)).toThrow(
+      '--workers: "-1" is not a whole number from 0 to 64',
+    );
+    expect(() => parseDataOptions(["--from", "-2024-01-01"], false, 2)).toThrow(
+      '--from: "-2024-01-01" is not a YYYY-MM-DD date',
+    );
+    // A flag after an option is still an option missing its value.
+    expect(() => parseDataOptions(["--out", "--strict"], false, 2)).toThrow(/argument is ambiguous/);
+    // After "--", nothing is joined.
+    expect(() => parseDataOptions(["--", "--workers", "-1"], false, 2)).toThrow(/positional/);
+  });
+
+  it("tells a date of the wrong form from one not in the calendar", () => {
+    expect(() => parseDataOptions(["--from", "2026-02-30"], false, 2)).toThrow(
+      '--from: "2026-02-30" is not a date of the calendar',
+    );
+    expect(() => parseDataOptions(["--to", "2026-9-1"], false, 2)).toThrow(
+      '--to: "2026-9-1" is not a YYYY-MM-DD date',
+    );
+  });
+
+  it("refuses an option given twice, and an empty path", () => {
+    expect(() => parseDataOptions(["--from", "2026-01-01", "--from", "2026-02-01"], false, 2)).toThrow(
+      "--from is given more than once",
+    );
+    expect(() => parseDataOptions(["--strict", "--strict"], false, 2)).toThrow(
+      "--strict is given more than once",
+    );
+    for (const key of ["source", "charts", "upload-config", "cache", "out"]) {
+      expect(() => parseDataOptions([`--${key}`, ""], false, 2)).toThrow(`--${key}: the path is empty`);
+      expect(() => parseDataOptions([`--${key}=`], false, 2)).toThrow(`--${key}: the path is empty`);
+    }
+  });
+
   it("rejects unknown flags with a usage error", () => {
     expect(() => parseDataOptions(["--sauce", "x"], false, 2)).toThrow(UsageError);
   });

@@ -58,12 +58,49 @@ export function isDate(text: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }
 
+const STRING_OPTIONS = [
+  "source",
+  "charts",
+  "upload-config",
+  "from",
+  "to",
+  "cache",
+  "out",
+  "workers",
+  "progress",
+];
+const PATH_OPTIONS = ["source", "charts", "upload-config", "cache", "out"] as const;
+
+/**
+ * "--workers -1" as "--workers=-1": parseArgs takes a value that starts with "-" for an
+ * option and stops with advice about syntax; joined, the value gets its own message.
+ */
+function joinDashValues(argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg === "--") return [...args, ...argv.slice(i)];
+    if (
+      STRING_OPTIONS.includes(arg.slice(2)) &&
+      arg.startsWith("--") &&
+      next !== undefined &&
+      /^-[\d.]/.test(next)
+    ) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else args.push(arg);
+  }
+  return args;
+}
+
 export function parseDataOptions(argv: string[], isTTY: boolean, cores: number): DataOptions | "help" {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinDashValues(argv),
       strict: true,
+      tokens: true,
       options: {
         source: { type: "string" },
         charts: { type: "string" },
@@ -83,11 +120,24 @@ export function parseDataOptions(argv: string[], isTTY: boolean, cores: number):
   }
   const values = parsed.values;
   if (values.help) return "help";
+  // parseArgs keeps the last of an option given twice: a run over the wrong range would follow.
+  const given = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option") continue;
+    if (given.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
+    given.add(token.name);
+  }
+  for (const key of PATH_OPTIONS) {
+    if (values[key] === "") throw new UsageError(`--${key}: the path is empty`);
+  }
   for (const key of ["from", "to"] as const) {
     const value = values[key];
-    if (value !== undefined && !isDate(value)) {
-      throw new UsageError(`--${key}: ${JSON.stringify(value)} is not a YYYY-MM-DD date`);
-    }
+    if (value === undefined || isDate(value)) continue;
+    throw new UsageError(
+      DATE.test(value)
+        ? `--${key}: ${JSON.stringify(value)} is not a date of the calendar`
+        : `--${key}: ${JSON.stringify(value)} is not a YYYY-MM-DD date`,
+    );
   }
   if (values.from && values.to && values.from > values.to) {
     throw new UsageError(`--from ${values.from} is after --to ${values.to}`);

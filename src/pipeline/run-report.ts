@@ -30,8 +30,8 @@ export function formatRunReport(summary: RunSummary, seconds: number): string {
       ` (${summary.aggregatedDays} aggregated, ${summary.cachedDays} from cache)`,
     `input     ${formatBytes(bytes)}, ${lines} lines, ${accepted} accepted, ${index.reports} distinct reports`,
     `rejected  ${rejected.size === 0 ? "none" : [...rejected].map(([reason, n]) => `${reason} ${n}`).join(", ")}`,
-    `charts    ${index.charts.length} for ${index.programs.length} programs`,
-    `output    ${summary.out}/index.json, all.csv, days.json, charts/*.csv|json`,
+    `charts    ${index.charts.length} for ${index.programs.length} program${index.programs.length === 1 ? "" : "s"}`,
+    `output    ${summary.out}/index.json, all.csv, days.json, participation.json, config.json, charts/*.csv|json`,
     `time      ${seconds.toFixed(1)} s`,
   ];
   if (summary.unpublished.length > 0) {

@@ -49,6 +49,7 @@ import {
   defaultRange,
   fetchDay,
   listDirectoryDays,
+  DAY_FILE_NAMES,
   MAX_DAY_FILE_BYTES,
   parseSource,
   SourceError,
@@ -262,9 +263,7 @@ async function planDays(
       throw new RunError(error instanceof SourceInputError ? message : `--source ${source.dir}: ${message}`);
     }
     if (listing.days.length === 0) {
-      throw new RunError(
-        `--source ${source.dir}: no daily files (named YYYY-MM-DD.json.gz, .json, .zip or YYYY-MM-DD) in the range`,
-      );
+      throw new RunError(`--source ${source.dir}: no daily files (named ${DAY_FILE_NAMES}) in the range`);
     }
     const files = new Map(listing.days.map((day) => [day.date, day.path]));
     const first = options.from ?? listing.days[0]!.date;

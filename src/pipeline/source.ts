@@ -133,6 +133,8 @@ export interface IgnoredFile {
 
 // Exactly a date and one of the known extensions: no prefixes, suffixes or backup copies.
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})(?:\.json|\.json\.gz|\.zip|\.ndjson|\.ndjson\.gz)?$/;
+/** DAY_FILE in words, for messages. */
+export const DAY_FILE_NAMES = "YYYY-MM-DD with no extension, .json, .json.gz, .ndjson, .ndjson.gz or .zip";
 
 /**
  * The daily files of a directory within [from, to], oldest first. Only plain
@@ -165,7 +167,7 @@ export async function listDirectoryDays(
     if (!match) {
       ignored.push({
         name,
-        reason: "not a daily file name (YYYY-MM-DD[.json|.json.gz|.zip|.ndjson|.ndjson.gz])",
+        reason: `not a daily file name (${DAY_FILE_NAMES})`,
       });
       continue;
     }
