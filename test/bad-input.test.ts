@@ -348,6 +348,19 @@ describe("config errors", () => {
     expect(result.stderr).toContain(`charts.txt:14: unknown key "colour"`);
   });
 
+  it("refuses a chart config that holds no chart, naming it", async () => {
+    const source = join(import.meta.dirname, "..", "data", "reports");
+    for (const text of ["", "# only a comment\n", "---\n---\n"]) {
+      const charts = join(dir, "empty.txt");
+      await writeFile(charts, text);
+      const error = await rejection(run(dataOptions(dir, { source, charts, uploadConfig: null })));
+      expect(error).toBeInstanceOf(RunError);
+      expect(error.message).toBe(
+        `${charts}: the chart config holds no chart (a record needs at least a counter)`,
+      );
+    }
+  });
+
   it("names the line of an upload config that is not JSON, and the field of one with the wrong shape", async () => {
     const source = join(import.meta.dirname, "..", "data", "reports");
     const notJson = await rejection(

@@ -147,6 +147,12 @@ async function loadConfig(options: DataOptions): Promise<LoadedConfig> {
   const chartConfigText = await readText(options.charts, "chart config");
   const charts = parseChartConfig(chartConfigText, options.charts);
   if (!charts.ok) throw new RunError(formatInputErrors(charts.errors));
+  // Only comments, or nothing: most likely the wrong file, and a site of no chart at all.
+  if (charts.charts.length === 0) {
+    throw new RunError(
+      `${options.charts}: the chart config holds no chart (a record needs at least a counter)`,
+    );
+  }
   if (options.uploadConfig === null) {
     return {
       chartConfigText,
