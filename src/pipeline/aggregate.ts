@@ -43,8 +43,8 @@ export interface PlannedChart {
    * Raw buckets, in the order configured.
    * - partition: the values that count (a raw value not listed does not count); `null`
    *   for a built-in with no restriction in the upload config: every observed value counts.
-   * - stack: the stack counter names (the expansion of the counter expression), each a
-   *   bucket of the chart's rows.
+   * - stack: the same, for the stack counter names (the expansion of the counter
+   *   expression); a stack counts in the bucket of the name before its frames.
    */
   buckets: string[] | null;
   /** How raw buckets become shown buckets (built-in Version and GoVersion only). */
@@ -97,7 +97,9 @@ export function configuredChart(
     name: splitCounterName(chart.counter).chart,
     type: chart.type,
     builtin: false,
-    buckets: chart.type === "partition" ? names.map((name) => splitCounterName(name).bucket) : [...names],
+    // As upstream charts a counter: the part after ":" (a stack chart without a depth is
+    // uploaded as a plain counter, and upstream draws it as a partition of these buckets).
+    buckets: names.map((name) => splitCounterName(name).bucket),
     normalize: "none",
     rate: chart.rate,
   };
@@ -241,19 +243,15 @@ export function buildPlan(charts: readonly PlannedChart[]): AggregationPlan {
       return;
     }
     if (buckets === null) throw new Error(`buildPlan: ${chart.id}: a configured chart needs its buckets`);
-    if (chart.type === "stack") {
-      for (const name of buckets) {
-        // Reports carry a stack counter in Stacks, or, when uploaded without a depth, in Counters.
-        addTarget(program.stacks, name, { chart: index, bucket: name });
-        addTarget(program.counters, name, { chart: index, bucket: name });
-      }
-      return;
-    }
     for (const raw of buckets) {
       const target = { chart: index, bucket: normalizeBucket(chart.normalize, raw) };
       // Upstream splits a counter name at its first ":"; "c" and "c:c" are both bucket c of chart c.
-      addTarget(program.counters, `${chart.name}:${raw}`, target);
-      if (raw === chart.name) addTarget(program.counters, raw, target);
+      // Reports carry a stack counter in Stacks, or, when uploaded without a depth, in Counters.
+      const lists = chart.type === "stack" ? [program.counters, program.stacks] : [program.counters];
+      for (const targets of lists) {
+        addTarget(targets, `${chart.name}:${raw}`, target);
+        if (raw === chart.name) addTarget(targets, raw, target);
+      }
     }
   });
   return { charts, fingerprint: fingerprintOf(charts), programs };

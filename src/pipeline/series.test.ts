@@ -348,7 +348,7 @@ describe("stacks", () => {
     ];
     expect(result.charts[0]!.stacks).toEqual({ latest7: top, latest28: top, all: top });
     expect(reportsByWindow(result, 0)).toEqual({
-      "2024-01-01..2024-01-02": { "gopls/bug:a": 2, "gopls/bug:b": 3 },
+      "2024-01-01..2024-01-02": { a: 2, b: 3 },
     });
     expect(result.charts[0]!.breakdowns).toEqual([]);
   });
@@ -373,6 +373,31 @@ describe("stacks", () => {
       { start: "2024-01-08", end: "2024-01-14", stacks: row(1, 7) },
     ]);
     expect(result.charts[0]!.stacks.all).toEqual(row(2, 3));
+  });
+
+  test("a stack chart without a depth counts as upstream's partition of the same counter", async () => {
+    // Upstream's generator uploads it as a plain counter, and the worker draws a partition.
+    const names = ["gopls/mcp-headless:stdio", "gopls/mcp-headless:sse"];
+    const chart = (id: string, type: "stack" | "partition") =>
+      configuredChart(
+        { id, program: GOPLS, type, counter: "gopls/mcp-headless:{stdio,sse}", rate: 1 },
+        names,
+      );
+    const plan = buildPlan([chart("s", "stack"), chart("p", "partition")]);
+    const counters = (x: number, c: Record<string, number>) => report(x, entry(GOPLS, { Counters: c }));
+    const result = await series(plan, {
+      "2024-01-01": [
+        counters(0.1, { "gopls/mcp-headless:stdio": 2 }),
+        counters(0.2, { "gopls/mcp-headless:sse": 1, "gopls/mcp-headless:stdio": 1 }),
+        counters(0.3, { "gopls/mcp-headless:other": 4 }),
+      ],
+    });
+    expect(result.charts[0]!.chart.name).toBe("gopls/mcp-headless");
+    expect(result.charts[0]!.buckets).toEqual(["stdio", "sse"]);
+    const strip = (rows: ChartRow[]) => rows.map(({ chart: _, ...row }) => row);
+    const window = result.windows.all;
+    expect(strip(rowsOf(result, 0, window))).toEqual(strip(rowsOf(result, 1, window)));
+    expect(reportsByWindow(result, 0)["2024-01-01..2024-01-01"]).toEqual({ stdio: 2, sse: 1 });
   });
 
   test(`at most ${TOP_STACKS} stacks are kept per window`, async () => {
@@ -547,19 +572,16 @@ describe("against a direct computation of the contract", () => {
         : [];
     }
     const out: [string, number][] = [];
-    for (const [name, value] of Object.entries(p.Counters)) {
-      if (chart.type === "stack") {
-        if (chart.buckets!.includes(name)) out.push([name, value]);
-        continue;
-      }
+    // A stack chart's counter is in Counters (uploaded without a depth) or before a stack's frames.
+    const names = [
+      ...Object.entries(p.Counters),
+      ...(chart.type === "stack"
+        ? Object.entries(p.Stacks).map(([key, value]) => [key.split("\n")[0]!, value] as const)
+        : []),
+    ];
+    for (const [name, value] of names) {
       const { chart: chartName, bucket } = splitCounterName(name);
       if (chartName === chart.name && chart.buckets!.includes(bucket)) out.push([bucket, value]);
-    }
-    if (chart.type === "stack") {
-      for (const [key, value] of Object.entries(p.Stacks)) {
-        const name = key.split("\n")[0]!;
-        if (chart.buckets!.includes(name)) out.push([name, value]);
-      }
     }
     return out;
   }
@@ -587,7 +609,9 @@ describe("against a direct computation of the contract", () => {
         for (const p of r.Programs) {
           if (p.Program !== chart.program) continue;
           for (const [key, value] of Object.entries(p.Stacks)) {
-            if (chart.buckets!.includes(key.split("\n")[0]!)) line.set(key, (line.get(key) ?? 0) + value);
+            const name = splitCounterName(key.split("\n")[0]!);
+            if (name.chart === chart.name && chart.buckets!.includes(name.bucket))
+              line.set(key, (line.get(key) ?? 0) + value);
           }
         }
         for (const [key, value] of line) {
