@@ -212,6 +212,14 @@ describe("parseChartConfig", () => {
     expect(error?.message).toContain("unexpected '}' right after ','");
   });
 
+  it("reports an empty bucket in the list, on one line or across lines", () => {
+    for (const list of ["{vscode,,vim}", "{,vscode}", "{vscode, ,vim}", "{\n  vscode,\n  ,\n  vim}"]) {
+      const errors = parseErrors(record().replace("{vscode,vim}", list));
+      expect(errors, list).toHaveLength(1);
+      expect(errors[0], list).toMatchObject({ field: "counter", message: "empty bucket in the bucket list" });
+    }
+  });
+
   it("reports text after the closing '}'", () => {
     const [error] = parseErrors(record().replace("{vscode,vim}", "{vscode,vim}x"));
     expect(error).toMatchObject({ line: 5, field: "counter" });

@@ -191,6 +191,11 @@ function closingBraceProblem(joined: string, close: number): string | undefined 
     return "unexpected '}' right after ',' (remove the trailing comma)";
   const rest = joined.slice(close + 1).trim();
   if (rest !== "") return `unexpected text ${JSON.stringify(rest)} after '}' in counter field`;
+  // Upstream would chart an empty bucket (the counter "chart:"); far more likely a typo.
+  const list = joined.slice(joined.indexOf("{") + 1, close).split(",");
+  // (A list of nothing, "{}", has no buckets at all: said where the record is checked.)
+  if (list.length > 1 && list.some((bucket) => bucket.trim() === ""))
+    return "empty bucket in the bucket list";
   return undefined;
 }
 

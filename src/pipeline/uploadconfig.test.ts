@@ -165,6 +165,7 @@ describe("parseUploadConfig", () => {
       "go/mode:{gopath,}",
       "go/mode:{gopath}x",
       "go/mode:{gopath}{module}",
+      "go/mode:{gopath,,module}",
     ];
     const program = { Name: "cmd/go", Counters: names.map((Name) => ({ Name, Rate: 1 })), Stacks: [] };
     const errors = parseErrors(JSON.stringify({ Programs: [program] }));
@@ -176,6 +177,7 @@ describe("parseUploadConfig", () => {
       `Programs[0].Counters[4].Name: unexpected '}' right after ',' (remove the trailing comma): "go/mode:{gopath,}"`,
       `Programs[0].Counters[5].Name: unexpected text "x" after '}' in counter name: "go/mode:{gopath}x"`,
       `Programs[0].Counters[6].Name: '{' may appear only once in a counter name: "go/mode:{gopath}{module}"`,
+      `Programs[0].Counters[7].Name: empty bucket in the bucket list: "go/mode:{gopath,,module}"`,
     ]);
     expect(errors.map((e) => e.field)).toEqual(names.map((_, i) => `Programs[0].Counters[${i}].Name`));
     // The well-formed forms pass: a plain name, a bucket list, spaces inside it.
