@@ -379,6 +379,24 @@ describe("config errors", () => {
 });
 
 describe("--out safety", () => {
+  it("refuses a second run on an --out that another run is writing, and the other completes", async () => {
+    const source = join(import.meta.dirname, "..", "data", "reports");
+    // Separate caches: only --out is shared (runs sharing a cache are fine).
+    const [a, b] = await Promise.allSettled([
+      run(dataOptions(dir, { source, cache: join(dir, "cache-a") })),
+      run(dataOptions(dir, { source, cache: join(dir, "cache-b") })),
+    ]);
+    const refused = [a, b].filter((r) => r.status === "rejected");
+    expect(refused).toHaveLength(1);
+    const reason = (refused[0] as PromiseRejectedResult).reason as Error;
+    expect(reason).toBeInstanceOf(RunError);
+    expect(reason.message).toContain(`--out ${join(dir, "out")} is being written by another run`);
+    const index = JSON.parse(await readFile(join(dir, "out", "index.json"), "utf8"));
+    for (const chart of index.charts) await readFile(join(dir, "out", chart.csv));
+    // Released: the next run goes ahead.
+    await run(dataOptions(dir, { source, cache: join(dir, "cache-a") }));
+  });
+
   it("refuses an --out that would replace the source, or files a run does not write, and touches nothing", async () => {
     const reports = join(dir, "reports");
     await mkdir(reports);

@@ -4,7 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { neutraliseCell, rowsToCsv } from "./csv.ts";
-import { openOutputDir, outputDirProblem, recoverOutputDir, writeOutputDir } from "./export.ts";
+import { spawn } from "node:child_process";
+import {
+  lockOutputDir,
+  openOutputDir,
+  OutputDirLocked,
+  outputDirProblem,
+  recoverOutputDir,
+  writeOutputDir,
+} from "./export.ts";
 import type { ChartRow } from "./types.ts";
 
 const temporary: string[] = [];
@@ -148,6 +156,63 @@ describe("openOutputDir", () => {
     await out.write("index.json", "new").catch(() => undefined);
     await expect(out.commit()).rejects.toThrow();
     expect(await readFile(join(target, "index.json"), "utf8")).toBe("old");
+  });
+});
+
+describe("lockOutputDir", () => {
+  /** A child process: alive until killed, or already gone. */
+  async function child(alive: boolean): Promise<{ pid: number; kill: () => void }> {
+    const process_ = spawn(process.execPath, ["-e", alive ? "setTimeout(() => {}, 60000)" : ""]);
+    await new Promise((done) => (alive ? process_.once("spawn", done) : process_.once("exit", done)));
+    return { pid: process_.pid!, kill: () => process_.kill() };
+  }
+
+  it("lets one run at a time hold an output directory, and frees it on release", async () => {
+    const out = join(await temporaryDir(), "nested", "out");
+    const release = await lockOutputDir(out);
+    expect(await readFile(`${out}.lock`, "utf8")).toBe(`${process.pid}\n`);
+    await expect(lockOutputDir(out)).rejects.toThrow(OutputDirLocked);
+    await expect(lockOutputDir(out)).rejects.toThrow(
+      `--out ${out} is being written by another run (process ${process.pid}); if no run is going on, delete ${out}.lock`,
+    );
+    const other = await lockOutputDir(`${out}-2`); // another directory is another lock
+    await other();
+    await release();
+    await expect(readdir(join(out, ".."))).resolves.toEqual([]);
+    await (
+      await lockOutputDir(out)
+    )();
+  });
+
+  it("refuses a lock whose process is alive, and takes over one whose process is gone", async () => {
+    const out = join(await temporaryDir(), "out");
+    const alive = await child(true);
+    try {
+      await writeFile(`${out}.lock`, `${alive.pid}\n`);
+      await expect(lockOutputDir(out)).rejects.toThrow(`(process ${alive.pid})`);
+    } finally {
+      alive.kill();
+    }
+    const gone = await child(false);
+    await writeFile(`${out}.lock`, `${gone.pid}\n`);
+    const release = await lockOutputDir(out);
+    expect(await readFile(`${out}.lock`, "utf8")).toBe(`${process.pid}\n`);
+    await release();
+  });
+
+  it("takes over a lock of its own process id that it does not hold, or an empty one", async () => {
+    const out = join(await temporaryDir(), "out");
+    // A container restarted gives the new run the id of the killed one.
+    await writeFile(`${out}.lock`, `${process.pid}\n`);
+    await (
+      await lockOutputDir(out)
+    )();
+    // A kill between creating the lock and writing it.
+    await writeFile(`${out}.lock`, "");
+    await (
+      await lockOutputDir(out)
+    )();
+    await expect(readdir(join(out, ".."))).resolves.toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 // The export step: chart rows and pages' JSON, written to --out.
 // Everything here is deterministic: the same inputs give byte-identical files.
 
-import { lstat, mkdir, open, readdir, realpath, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative as relativePath, resolve, sep } from "node:path";
 
 /** JSON as written to --out: stable key order is the producer's; compact for the site's payloads. */
@@ -111,6 +111,68 @@ export async function recoverOutputDir(outDir: string): Promise<void> {
     );
   if (!(await exists(target)) && (await exists(`${target}.previous`))) {
     await rename(`${target}.previous`, target);
+  }
+}
+
+/** Another run holds the lock of the output directory. */
+export class OutputDirLocked extends Error {}
+
+/**
+ * Takes the lock of `outDir` (the file `outDir.lock`, holding the process id) for as long
+ * as a run may write it: two runs on one --out would remove each other's staging directory
+ * and commit an incomplete one. A lock whose process is gone (a killed run) is taken over.
+ * Returns the release.
+ */
+export async function lockOutputDir(outDir: string): Promise<() => Promise<void>> {
+  const target = resolve(outDir);
+  const lock = `${target}.lock`;
+  await mkdir(dirname(target), { recursive: true });
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      const file = await open(lock, "wx");
+      try {
+        await file.writeFile(`${process.pid}\n`);
+      } finally {
+        await file.close();
+      }
+      heldLocks.add(lock);
+      return async () => {
+        heldLocks.delete(lock);
+        await rm(lock, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const text = await readFile(lock, "utf8").catch(() => "");
+    const pid = /^\d+\n$/.test(text) ? Number(text) : undefined;
+    if (pid === undefined && attempt < 10) {
+      // Being written by the run that made it (or left empty by a kill): wait, then take it over.
+      await new Promise((wake) => setTimeout(wake, 50));
+      continue;
+    }
+    // Our own process id is a run of this process, or of an earlier life of the id (a
+    // container restarted): only the former holds it.
+    const alive = pid === process.pid ? heldLocks.has(lock) : pid !== undefined && processAlive(pid);
+    if (alive) {
+      throw new OutputDirLocked(
+        `--out ${outDir} is being written by another run (process ${pid}); ` +
+          `if no run is going on, delete ${lock}`,
+      );
+    }
+    await rm(lock, { force: true }); // a killed run's
+  }
+  throw new OutputDirLocked(`--out ${outDir}: cannot take the lock ${lock}`);
+}
+
+/** The locks this process holds. */
+const heldLocks = new Set<string>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -23,7 +23,9 @@ import { DEFAULT_LIMITS } from "./decode.ts";
 import { roundShare, rowsToCsv } from "./csv.ts";
 import {
   chartFiles,
+  lockOutputDir,
   openOutputDir,
+  OutputDirLocked,
   outputDirProblem,
   recoverOutputDir,
   toJson,
@@ -579,6 +581,18 @@ function decodeRunState(bytes: Uint8Array | undefined): RunState | undefined {
 // The run.
 
 export async function runData(options: DataOptions, io: RunIO): Promise<RunSummary> {
+  // Two runs on one --out would remove each other's staging directory (see lockOutputDir).
+  const unlock = await lockOutputDir(options.out).catch((error: unknown) => {
+    throw error instanceof OutputDirLocked ? new RunError(error.message) : error;
+  });
+  try {
+    return await runLocked(options, io);
+  } finally {
+    await unlock();
+  }
+}
+
+async function runLocked(options: DataOptions, io: RunIO): Promise<RunSummary> {
   // Before anything can fail: the site reads --out even when this run does not replace it.
   await recoverOutputDir(options.out);
   const config = await loadConfig(options);
