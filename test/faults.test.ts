@@ -123,6 +123,20 @@ describe("retries", () => {
 });
 
 describe("timeouts", () => {
+  it("stops the downloads in flight when a day fails for good, instead of waiting out their timeouts", async () => {
+    serveAll();
+    const failing = "2026-03-01";
+    server.on(path(failing), reply(503, "down"));
+    server.on(path("2026-03-03"), hang());
+    const started = performance.now();
+    const error = await rejection(run(urlOptions(), { fetch: { ...FAST, timeoutMs: 60_000 } }));
+    expect(error).toBeInstanceOf(RunError);
+    expect(error.message).toBe(`GET ${server.url(path(failing))} failed: HTTP 503 after 4 attempts`);
+    // The hanging day would hold the run for a minute per attempt.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(await siblingsOfOut()).toEqual(["cache"]); // no --out, nothing half-written
+  });
+
   it("times out a day that hangs, retries it, then fails naming the URL, leaving --out and the cache intact", async () => {
     serveAll();
     const first = await run(urlOptions(), { fetch: FAST });

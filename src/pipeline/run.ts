@@ -343,7 +343,7 @@ class UnreadableFile extends Error {}
 async function readDay(
   day: PlannedDay,
   cache: Cache,
-  settings: DownloadSettings,
+  settings: DownloadSettings & { signal?: AbortSignal },
   read: (path: string) => Promise<Uint8Array>,
 ): Promise<Uint8Array | undefined> {
   if (day.kind === "absent") return undefined;
@@ -507,24 +507,33 @@ function release(bytes: Uint8Array): void {
  */
 const WRITES_BEHIND = 8;
 
-/** Runs `task` over `items` with at most `limit` at a time; the first failure stops new work and rejects. */
-async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>) {
+/**
+ * Runs `task` over `items` with at most `limit` at a time. The first failure stops new work,
+ * aborts `stop` (the downloads in flight: a day that failed for good need not wait for
+ * another one's retries) and is what rejects, once the tasks in flight have ended.
+ */
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  stop: AbortController,
+  task: (item: T) => Promise<void>,
+) {
   let next = 0;
-  let failed = false;
+  let failure: { error: unknown } | undefined;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (!failed && next < items.length) {
+    while (!failure && next < items.length) {
       const item = items[next++]!;
       try {
         await task(item);
       } catch (error) {
-        failed = true;
-        throw error;
+        failure ??= { error };
+        stop.abort();
+        return;
       }
     }
   });
-  const results = await Promise.allSettled(runners);
-  const failure = results.find((result) => result.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  await Promise.all(runners);
+  if (failure) throw failure.error;
 }
 
 // A day's summary entry: its DayStatus as one JSON line, then serializeSummary()'s bytes.
@@ -653,9 +662,10 @@ async function runLocked(options: DataOptions, io: RunIO): Promise<RunSummary> {
   // each waited for their own writes left the main thread idle for 0.25-0.4 s of a cold year
   // (BENCHMARKS.md, sixth round). Entries now go into packs (packs.ts), flushed after the days.
   const writes = new WriteBehind(WRITES_BEHIND);
+  const stop = new AbortController();
   let daysDone = false;
   try {
-    await forEachLimit(plannedDays, concurrency, async (day) => {
+    await forEachLimit(plannedDays, concurrency, stop, async (day) => {
       const useCached = async (key: string, bytes: number) => {
         let status = previous?.statuses.get(stateDayId(day.date, key));
         status ??= cache.useEntry("summaries", key, (entry) => decodeSummaryEntry(entry).status);
@@ -673,7 +683,7 @@ async function runLocked(options: DataOptions, io: RunIO): Promise<RunSummary> {
       if (knownHash && (await useCached(aggregateKey(knownHash, configHash, codeVersion), 0))) return;
       let bytes;
       try {
-        bytes = await readDay(day, cache, io.fetch ?? {}, readFileOf);
+        bytes = await readDay(day, cache, { ...io.fetch, signal: stop.signal }, readFileOf);
       } catch (error) {
         if (!(error instanceof UnreadableFile)) throw error;
         statuses.set(day.date, { ...dayStatus(day.date, day.source, "failed"), error: error.message });
