@@ -3,6 +3,7 @@
 // once or fail naming the URL, leaving --out and the cache as they were.
 
 import { readdir } from "node:fs/promises";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RunError, type DownloadSettings } from "../src/pipeline/run.ts";
@@ -191,6 +192,44 @@ describe("cut-off responses", () => {
     const summary = await run(urlOptions(), { fetch: FAST });
     expect(server.hits(path("2026-03-03"))).toBe(2);
     expectSameAsDirectoryRun(await readTree(summary.out), summary.days);
+  });
+
+  it("decodes a content coding a server applies unasked, and retries one whose stream ends early", async () => {
+    serveAll();
+    const date = "2026-03-03";
+    const encoded = gzipSync(bytesOf(date));
+    // A complete chunked message whose gzip stream is cut short, as a truncating proxy sends it.
+    const cutShort = handler((_request, response) => {
+      response.writeHead(200, { "content-encoding": "gzip" });
+      response.end(encoded.subarray(0, encoded.length >> 1));
+    });
+    server.on(path(date), cutShort, reply(200, encoded, { "content-encoding": "gzip" }));
+    server.on(
+      path("2026-03-04"),
+      reply(200, brotliCompressSync(bytesOf("2026-03-04")), { "content-encoding": "br" }),
+    );
+    const summary = await run(urlOptions(), { fetch: FAST });
+    expect(server.hits(path(date))).toBe(2);
+    expectSameAsDirectoryRun(await readTree(summary.out), summary.days);
+
+    // Cut short every time: the run fails naming the URL, and a next run is not fooled either.
+    server.on(path(date), cutShort);
+    const error = await rejection(
+      run(urlOptions({ cache: join(dir, "cache-2"), out: join(dir, "out-2") }), { fetch: FAST }),
+    );
+    expect(error.message).toBe(
+      `GET ${server.url(path(date))} failed: truncated body: its gzip encoding ends early or is damaged after 4 attempts`,
+    );
+  });
+
+  it("refuses a content coding it cannot decode, at once", async () => {
+    serveAll();
+    server.on(path("2026-03-02"), reply(200, bytesOf("2026-03-02"), { "content-encoding": "zstd" }));
+    const error = await rejection(run(urlOptions(), { fetch: FAST }));
+    expect(error.message).toBe(
+      `GET ${server.url(path("2026-03-02"))} failed: unsupported Content-Encoding "zstd" after 1 attempt`,
+    );
+    expect(server.hits(path("2026-03-02"))).toBe(1);
   });
 
   it("retries a chunked body whose connection drops mid-body", async () => {

@@ -4,7 +4,11 @@
 // retries, timeouts, size limits and conditional requests.
 
 import { readdir } from "node:fs/promises";
+import * as http from "node:http";
+import * as https from "node:https";
 import { join } from "node:path";
+import { Duplex, Readable } from "node:stream";
+import { createBrotliDecompress } from "node:zlib";
 
 export type Source = { kind: "dir"; dir: string } | { kind: "url"; template: string };
 
@@ -297,7 +301,7 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<FetchResul
   try {
     let current = checkScheme(url);
     for (let hop = 0; ; hop++) {
-      const response = await fetch(current, { redirect: "manual", signal, headers });
+      const response = await get(current, headers, signal);
       const { status } = response;
       if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
         await response.body?.cancel();
@@ -352,6 +356,46 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<FetchResul
   }
 }
 
+/**
+ * One GET, without following redirects, as a Response whose body is the bytes as sent.
+ * Not fetch: it decodes a content coding that a server applies although asked for none,
+ * and accepts a gzip stream cut short as complete; readBody decodes strictly.
+ */
+function get(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  const client = url.startsWith("https:") ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.get(url, { headers, signal }, (message) => {
+      const status = message.statusCode ?? 0;
+      if (status < 200 || status > 599) {
+        message.destroy();
+        return reject(new AttemptFailure(`HTTP ${status}`, false));
+      }
+      const responseHeaders = new Headers();
+      for (const [name, value] of Object.entries(message.headers)) {
+        for (const one of [value ?? []].flat()) responseHeaders.append(name, one);
+      }
+      const noBody = status === 204 || status === 205 || status === 304;
+      if (noBody) message.resume();
+      const body = noBody ? null : (Readable.toWeb(message) as ReadableStream<Uint8Array>);
+      resolve(new Response(body, { status, headers: responseHeaders }));
+    });
+    request.on("error", reject);
+  });
+}
+
+/** The decoder of a content coding, or undefined for none; throws for one it cannot decode. */
+function decoderOf(encoding: string | null): ReadableWritablePair<Uint8Array, Uint8Array> | undefined {
+  const coding = encoding?.trim().toLowerCase() ?? "";
+  if (coding === "" || coding === "identity") return undefined;
+  let decoder: unknown;
+  if (coding === "gzip" || coding === "x-gzip") decoder = new DecompressionStream("gzip");
+  else if (coding === "deflate") decoder = new DecompressionStream("deflate");
+  else if (coding === "br") decoder = Duplex.toWeb(createBrotliDecompress());
+  else throw new AttemptFailure(`unsupported Content-Encoding ${JSON.stringify(encoding)}`, false);
+  // Both take and give byte chunks; the DOM types name their input BufferSource.
+  return decoder as ReadableWritablePair<Uint8Array, Uint8Array>;
+}
+
 function checkScheme(url: string): string {
   let protocol: string;
   try {
@@ -365,45 +409,76 @@ function checkScheme(url: string): string {
   return url;
 }
 
-/** The body as a stream, refused past maxBytes and checked against Content-Length. */
+/**
+ * The body as a stream, checked against Content-Length (which counts the bytes as sent),
+ * decoded from its content coding if the server applied one, and refused past maxBytes
+ * (as sent, and decoded).
+ */
 async function readBody(response: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
   const encoding = response.headers.get("content-encoding");
   const lengthHeader = response.headers.get("content-length");
-  // With a content coding, Content-Length counts the encoded bytes, not the ones we read.
-  const declared =
-    lengthHeader !== null && (encoding === null || encoding === "identity") && /^\d+$/.test(lengthHeader)
-      ? Number(lengthHeader)
-      : undefined;
+  const declared = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
   const tooLarge = () => new AttemptFailure(`response larger than ${maxBytes} bytes`, false);
+  let decoder;
+  try {
+    decoder = decoderOf(encoding);
+  } catch (error) {
+    await response.body?.cancel();
+    throw error;
+  }
   if (declared !== undefined && declared > maxBytes) {
     await response.body?.cancel();
     throw tooLarge();
   }
   const chunks: Uint8Array[] = [];
-  let received = 0;
+  let received = 0; // as sent
+  let decoded = 0;
   if (response.body) {
-    const reader = response.body.getReader();
+    let sent: ReadableStream<Uint8Array> = response.body;
+    if (decoder) {
+      // Counts the bytes as sent on their way into the decoder.
+      const counter = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          received += chunk.byteLength;
+          if (received > maxBytes) throw tooLarge();
+          controller.enqueue(chunk);
+        },
+      });
+      sent = sent.pipeThrough(counter).pipeThrough(decoder);
+    }
+    const reader = sent.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        received += value.byteLength;
-        if (received > maxBytes) {
-          await reader.cancel();
+        if (!decoder) received += value.byteLength;
+        decoded += value.byteLength;
+        if (received > maxBytes || decoded > maxBytes) {
+          await reader.cancel().catch(() => {});
           throw tooLarge();
         }
         chunks.push(value);
       }
     } catch (error) {
-      if (error instanceof AttemptFailure || signal.aborted || declared === undefined) throw error;
-      throw new AttemptFailure(`truncated body: got ${received} of ${declared} bytes`, true);
+      if (error instanceof AttemptFailure || signal.aborted) throw error;
+      if (declared !== undefined && received < declared) {
+        throw new AttemptFailure(`truncated body: got ${received} of ${declared} bytes`, true);
+      }
+      // A body cut short with no length left to tell: its coding's stream ends early.
+      if (
+        decoder &&
+        !(error instanceof Error && /terminated|aborted|ECONNRESET|premature/i.test(error.message))
+      ) {
+        throw new AttemptFailure(`truncated body: its ${encoding} encoding ends early or is damaged`, true);
+      }
+      throw error;
     }
   }
   if (declared !== undefined && received !== declared) {
     const problem = received < declared ? "truncated body" : "body longer than declared";
     throw new AttemptFailure(`${problem}: got ${received} of ${declared} bytes`, true);
   }
-  const bytes = new Uint8Array(received);
+  const bytes = new Uint8Array(decoded);
   let offset = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
@@ -428,7 +503,7 @@ function parseRetryAfter(value: string | null, capMs: number): number | undefine
 
 function describeError(error: unknown): string {
   if (error instanceof Error) {
-    // fetch reports "fetch failed" and keeps the useful part (ECONNREFUSED…) in the cause.
+    // A wrapped error (a stream's, a decoder's) keeps the useful part in its cause.
     const cause = error.cause;
     if (cause instanceof Error && cause.message) return `${error.message} (${cause.message})`;
     return error.message;
