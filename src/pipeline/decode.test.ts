@@ -450,8 +450,23 @@ describe("decodeLines errors", () => {
   });
 });
 
+describe("maxLines", () => {
+  it("stops past the limit, counting blank lines too, and allows exactly the limit", () => {
+    const lines = (n: number) => strToU8("{}\n".repeat(n));
+    expect(decodeAll(gzipSync(lines(10)), { maxLines: 10 }).lines).toHaveLength(10);
+    expect(decodeError(gzipSync(lines(11)), { maxLines: 10 }).message).toBe(
+      "2024-06-01.json: holds more than 10 lines, the limit for one day",
+    );
+    expect(decodeError(strToU8("{}\n\n\n\n{}\n"), { maxLines: 4 }).message).toMatch(/more than 4 lines/);
+  });
+});
+
 describe("DEFAULT_LIMITS", () => {
-  it("allows 1 MiB lines and 2 GiB days", () => {
-    expect(DEFAULT_LIMITS).toEqual({ maxLineBytes: 1_048_576, maxDecompressedBytes: 2_147_483_648 });
+  it("allows 1 MiB lines, 2 GiB days and 2 million lines a day", () => {
+    expect(DEFAULT_LIMITS).toEqual({
+      maxLineBytes: 1_048_576,
+      maxDecompressedBytes: 2_147_483_648,
+      maxLines: 2_000_000,
+    });
   });
 });

@@ -21,6 +21,11 @@ export interface DecodeOptions {
   maxLineBytes: number;
   /** Stop with a DecodeError once decompression has produced more bytes than this. */
   maxDecompressedBytes: number;
+  /**
+   * Stop with a DecodeError past this many lines: each accepted report takes memory until
+   * the day ends, and 2 GiB of tiny lines would take some 700 MB. No limit when absent.
+   */
+  maxLines?: number;
 }
 
 /** A non-blank line of the file, the length of a line too long to return, or a line that is not UTF-8. */
@@ -58,6 +63,8 @@ export interface DecodeSummary {
 export const DEFAULT_LIMITS = {
   maxLineBytes: 1024 ** 2,
   maxDecompressedBytes: 2 * 1024 ** 3,
+  // A real day holds thousands of reports; a thousand times that is still a day.
+  maxLines: 2_000_000,
 } as const satisfies Omit<DecodeOptions, "file">;
 
 /** The file cannot be read as a whole; the caller fails the day. */
@@ -179,6 +186,7 @@ export function* decodeLineBytes(
   options: DecodeOptions,
 ): Generator<LineBytes, DecodeSummary, undefined> {
   const { file, maxLineBytes, maxDecompressedBytes } = options;
+  const maxLines = options.maxLines ?? Infinity;
   const format = detectFormat(bytes);
   const chunks =
     format === "gzip" ? gunzipChunks(bytes, file) : format === "zip" ? unzipChunks(bytes, file) : [bytes];
@@ -226,7 +234,8 @@ export function* decodeLineBytes(
 
   /** Ends the current line, whose last piece is chunk[start, end); undefined for a blank line. */
   function finishLine(chunk: Uint8Array, start: number, end: number): LineBytes | undefined {
-    lineNumber++;
+    if (++lineNumber > maxLines)
+      throw new DecodeError(file, `holds more than ${maxLines} lines, the limit for one day`);
     let lineBytes = chunk;
     if (carryLength > 0 || skipping) {
       append(chunk.subarray(start, end));
