@@ -4,8 +4,6 @@
 // retries, timeouts, size limits and conditional requests.
 
 import { readdir } from "node:fs/promises";
-import * as http from "node:http";
-import * as https from "node:https";
 import { join } from "node:path";
 import { Duplex, Readable } from "node:stream";
 import { createBrotliDecompress } from "node:zlib";
@@ -361,8 +359,10 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<FetchResul
  * Not fetch: it decodes a content coding that a server applies although asked for none,
  * and accepts a gzip stream cut short as complete; readBody decodes strictly.
  */
-function get(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
-  const client = url.startsWith("https:") ? https : http;
+async function get(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  // Loaded when a run downloads: node:http takes 30-40 ms and some MB to load, which a
+  // directory source, or a warm run, need not pay.
+  const client = url.startsWith("https:") ? await import("node:https") : await import("node:http");
   return new Promise((resolve, reject) => {
     const request = client.get(url, { headers, signal }, (message) => {
       const status = message.statusCode ?? 0;
