@@ -139,7 +139,7 @@ export class Rng {
   unitX(): number {
     const high = this.uint32() >>> 5;
     const low = this.uint32() >>> 6;
-    return (high * 67_108_864 + low + 1) / 9_007_199_254_740_992;
+    return (high * 67_108_864 + low + 1) / 2 ** 53;
   }
 
   chance(p: number): boolean {
