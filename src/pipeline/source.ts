@@ -370,14 +370,20 @@ async function get(url: string, headers: Record<string, string>, signal: AbortSi
         message.destroy();
         return reject(new AttemptFailure(`HTTP ${status}`, false));
       }
-      const responseHeaders = new Headers();
-      for (const [name, value] of Object.entries(message.headers)) {
-        for (const one of [value ?? []].flat()) responseHeaders.append(name, one);
+      try {
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(message.headers)) {
+          for (const one of [value ?? []].flat()) responseHeaders.append(name, one);
+        }
+        const noBody = status === 204 || status === 205 || status === 304;
+        if (noBody) message.resume();
+        const body = noBody ? null : (Readable.toWeb(message) as ReadableStream<Uint8Array>);
+        resolve(new Response(body, { status, headers: responseHeaders }));
+      } catch (error) {
+        // A header value Headers refuses: a failed attempt, not an exception in a callback.
+        message.destroy();
+        reject(new AttemptFailure(`unreadable response: ${(error as Error).message}`, false));
       }
-      const noBody = status === 204 || status === 205 || status === 304;
-      if (noBody) message.resume();
-      const body = noBody ? null : (Readable.toWeb(message) as ReadableStream<Uint8Array>);
-      resolve(new Response(body, { status, headers: responseHeaders }));
     });
     request.on("error", reject);
   });
