@@ -500,3 +500,27 @@ describe("fetchAll", () => {
     await expect(fetchAll([], { concurrency: 0 })).rejects.toThrow(/concurrency/);
   });
 });
+
+describe("fetchDay on raw sockets", () => {
+  /** A server that answers every request with `reply`, as raw bytes. */
+  async function rawServer(reply: string): Promise<{ url: string; close: () => void }> {
+    const { createServer } = await import("node:net");
+    const server = createServer((socket) => socket.once("data", () => socket.write(reply)));
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}/2024-01-01`, close: () => server.close() };
+  }
+
+  it("fails a 101 at once instead of hanging (the client only closes the socket)", async () => {
+    const server = await rawServer(
+      "HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\nconnection: upgrade\r\n\r\n",
+    );
+    try {
+      await expect(fetchDay(server.url, { retries: 2, timeoutMs: 60_000 })).rejects.toThrow(
+        `GET ${server.url} failed: HTTP 101 (an upgrade) to a GET of a file after 1 attempt`,
+      );
+    } finally {
+      server.close();
+    }
+  });
+});

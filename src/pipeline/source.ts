@@ -362,7 +362,7 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<FetchResul
 async function get(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
   // Loaded when a run downloads: node:http takes 30-40 ms and some MB to load, which a
   // directory source, or a warm run, need not pay.
-  const client = url.startsWith("https:") ? await import("node:https") : await import("node:http");
+  const client = new URL(url).protocol === "https:" ? await import("node:https") : await import("node:http");
   return new Promise((resolve, reject) => {
     const request = client.get(url, { headers, signal }, (message) => {
       const status = message.statusCode ?? 0;
@@ -386,6 +386,14 @@ async function get(url: string, headers: Record<string, string>, signal: AbortSi
       }
     });
     request.on("error", reject);
+    // A 101 (Switching Protocols) makes the client destroy the socket and emit only "close";
+    // whatever ends the request without a response settles the promise (no-ops after resolve).
+    request.on("upgrade", (_message, socket) => {
+      socket.destroy();
+      reject(new AttemptFailure("HTTP 101 (an upgrade) to a GET of a file", false));
+    });
+    request.on("close", () => reject(new AttemptFailure("connection closed without a response", true)));
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
   });
 }
 
