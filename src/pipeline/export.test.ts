@@ -1,5 +1,5 @@
 import { csvParse } from "d3-dsv";
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -207,12 +207,34 @@ describe("lockOutputDir", () => {
     await (
       await lockOutputDir(out)
     )();
-    // A kill between creating the lock and writing it.
+    // A kill between creating the lock and writing it, a while ago.
     await writeFile(`${out}.lock`, "");
-    await (
-      await lockOutputDir(out)
-    )();
+    const past = new Date(Date.now() - 60_000);
+    await utimes(`${out}.lock`, past, past);
+    const release = await lockOutputDir(out);
+    await release();
     await expect(readdir(join(out, ".."))).resolves.toEqual([]);
+  });
+
+  it("keeps a file of that name that is not a run's lock, and says so", async () => {
+    const out = join(await temporaryDir(), "yarn");
+    await writeFile(`${out}.lock`, "# yarn lockfile v1\n");
+    await expect(lockOutputDir(out)).rejects.toThrow(
+      `--out ${out}: ${out}.lock exists and is not a lock of a run (it is kept); give another --out`,
+    );
+    expect(await readFile(`${out}.lock`, "utf8")).toBe("# yarn lockfile v1\n");
+  });
+
+  it("lets only one of several runs take over a stale lock", async () => {
+    const out = join(await temporaryDir(), "out");
+    const gone = await child(false);
+    for (let trial = 0; trial < 10; trial++) {
+      await writeFile(`${out}.lock`, `${gone.pid}\n`);
+      const takes = await Promise.allSettled(Array.from({ length: 6 }, () => lockOutputDir(out)));
+      const held = takes.filter((take) => take.status === "fulfilled");
+      expect(held, `trial ${trial}`).toHaveLength(1);
+      await (held[0] as PromiseFulfilledResult<() => Promise<void>>).value();
+    }
   });
 });
 

@@ -1,7 +1,18 @@
 // The export step: chart rows and pages' JSON, written to --out.
 // Everything here is deterministic: the same inputs give byte-identical files.
 
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises";
+import {
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative as relativePath, resolve, sep } from "node:path";
 
 /** JSON as written to --out: stable key order is the producer's; compact for the site's payloads. */
@@ -127,7 +138,9 @@ export async function lockOutputDir(outDir: string): Promise<() => Promise<void>
   const target = resolve(outDir);
   const lock = `${target}.lock`;
   await mkdir(dirname(target), { recursive: true });
-  for (let attempt = 0; attempt < 20; attempt++) {
+  // Long enough for an empty lock to age into a stale one, and a takeover to end.
+  const deadline = Date.now() + 3 * LOCK_WRITE_MS;
+  while (Date.now() < deadline) {
     try {
       const file = await open(lock, "wx");
       try {
@@ -143,25 +156,79 @@ export async function lockOutputDir(outDir: string): Promise<() => Promise<void>
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const text = await readFile(lock, "utf8").catch(() => "");
-    const pid = /^\d+\n$/.test(text) ? Number(text) : undefined;
-    if (pid === undefined && attempt < 10) {
-      // Being written by the run that made it (or left empty by a kill): wait, then take it over.
-      await new Promise((wake) => setTimeout(wake, 50));
-      continue;
-    }
-    // Our own process id is a run of this process, or of an earlier life of the id (a
-    // container restarted): only the former holds it.
-    const alive = pid === process.pid ? heldLocks.has(lock) : pid !== undefined && processAlive(pid);
-    if (alive) {
+    const seen = await lockState(lock);
+    if (seen.kind === "held") {
       throw new OutputDirLocked(
-        `--out ${outDir} is being written by another run (process ${pid}); ` +
+        `--out ${outDir} is being written by another run (process ${seen.pid}); ` +
           `if no run is going on, delete ${lock}`,
       );
     }
-    await rm(lock, { force: true }); // a killed run's
+    if (seen.kind === "foreign") {
+      throw new OutputDirLocked(
+        `--out ${outDir}: ${lock} exists and is not a lock of a run (it is kept); give another --out`,
+      );
+    }
+    if (seen.kind === "stale") await takeOver(lock, seen.text);
+    else await new Promise((wake) => setTimeout(wake, 50)); // gone or being written: try again
   }
   throw new OutputDirLocked(`--out ${outDir}: cannot take the lock ${lock}`);
+}
+
+type LockState =
+  | { kind: "gone" | "young" }
+  | { kind: "held"; pid: number }
+  /** A killed run's: its process is gone, or it was left empty long ago. */
+  | { kind: "stale"; text: string }
+  | { kind: "foreign" };
+
+async function lockState(lock: string): Promise<LockState> {
+  let text: string;
+  let age: number;
+  try {
+    text = await readFile(lock, "utf8");
+    age = Date.now() - (await stat(lock)).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "gone" };
+    throw error;
+  }
+  if (text === "") return age > LOCK_WRITE_MS ? { kind: "stale", text } : { kind: "young" };
+  if (!/^\d+\n$/.test(text)) return { kind: "foreign" };
+  const pid = Number(text);
+  // Our own process id is a run of this process, or of an earlier life of the id (a
+  // container restarted): only the former holds it.
+  const alive = pid === process.pid ? heldLocks.has(lock) : processAlive(pid);
+  return alive ? { kind: "held", pid } : { kind: "stale", text };
+}
+
+/** How long a run may take between creating its lock and writing its id into it. */
+const LOCK_WRITE_MS = 2_000;
+
+/**
+ * Removes a stale lock if it is still the one seen. Takeovers go one at a time, through
+ * `<lock>.takeover`: two runs that both saw it stale must not remove it twice, the second
+ * time the lock the first one has just made.
+ */
+async function takeOver(lock: string, seen: string): Promise<void> {
+  const guard = `${lock}.takeover`;
+  try {
+    await (await open(guard, "wx")).close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    // Another run's takeover, or one a kill left behind.
+    const age = await stat(guard).then(
+      (stats) => Date.now() - stats.mtimeMs,
+      () => 0,
+    );
+    if (age > 10 * LOCK_WRITE_MS) await rm(guard, { force: true });
+    else await new Promise((wake) => setTimeout(wake, 50));
+    return;
+  }
+  try {
+    const now = await readFile(lock, "utf8").catch(() => undefined);
+    if (now === seen) await rm(lock, { force: true });
+  } finally {
+    await rm(guard, { force: true });
+  }
 }
 
 /** The locks this process holds. */

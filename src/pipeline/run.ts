@@ -592,7 +592,8 @@ function decodeRunState(bytes: Uint8Array | undefined): RunState | undefined {
 export async function runData(options: DataOptions, io: RunIO): Promise<RunSummary> {
   // Two runs on one --out would remove each other's staging directory (see lockOutputDir).
   const unlock = await lockOutputDir(options.out).catch((error: unknown) => {
-    throw error instanceof OutputDirLocked ? new RunError(error.message) : error;
+    if (error instanceof OutputDirLocked) throw new RunError(error.message);
+    throw new RunError(`--out ${options.out}: cannot take its lock: ${(error as Error).message}`);
   });
   try {
     return await runLocked(options, io);
