@@ -334,6 +334,15 @@ describe("parseChartConfig", () => {
     ]);
   });
 
+  it("reports a bucket list before the chart's ':', which would make several charts", () => {
+    for (const counter of ["crash/{crash,malformed}", "go/{build,test}"]) {
+      const errors = parseErrors(record().replace("gopls/client:{vscode,vim}", counter));
+      expect(errors.map((e) => e.message)).toEqual([
+        `counter "${counter}": a bucket list must follow the chart name and ':', as in "chart:{a,b}"`,
+      ]);
+    }
+  });
+
   it("reports a counter with an empty bucket list", () => {
     const [error] = parseErrors(record().replace("{vscode,vim}", "{}"));
     expect(error).toMatchObject({ line: 5, field: "counter" });

@@ -371,6 +371,13 @@ function validateRecord(record: RecordDraft, report: Report): ChartConfig | unde
   if (counterField !== undefined && expandCounter(counterField.text).length === 0) {
     problem(counterField.line, `counter "${counterField.text}" has no buckets`, "counter");
   }
+  // "crash/{crash,malformed}" would be several charts (a chart is the part before ":"):
+  // a bucket list goes after "chart:".
+  const open = counterField?.text.indexOf("{") ?? -1;
+  if (counterField !== undefined && open >= 0 && !counterField.text.slice(0, open).includes(":")) {
+    const message = `counter "${counterField.text}": a bucket list must follow the chart name and ':', as in "chart:{a,b}"`;
+    problem(counterField.line, message, "counter");
+  }
 
   if (!valid || type === undefined) return undefined;
   const text = (key: FieldKey): string => record.values.get(key)?.text ?? "";
