@@ -595,11 +595,16 @@ export async function runData(options: DataOptions, io: RunIO): Promise<RunSumma
     if (error instanceof OutputDirLocked) throw new RunError(error.message);
     throw new RunError(`--out ${options.out}: cannot take its lock: ${(error as Error).message}`);
   });
+  let summary: RunSummary;
   try {
-    return await runLocked(options, io);
-  } finally {
-    await unlock();
+    summary = await runLocked(options, io);
+  } catch (error) {
+    // The run's error is the one to report; a lock left behind is taken over next time.
+    await unlock().catch(() => {});
+    throw error;
   }
+  await unlock();
+  return summary;
 }
 
 async function runLocked(options: DataOptions, io: RunIO): Promise<RunSummary> {
