@@ -14,6 +14,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative as relativePath, resolve, sep } from "node:path";
+import { isRunning } from "./cache.ts";
 
 /** JSON as written to --out: stable key order is the producer's; compact for the site's payloads. */
 export function toJson(value: unknown): string {
@@ -196,7 +197,7 @@ async function lockState(lock: string): Promise<LockState> {
   const pid = Number(text);
   // Our own process id is a run of this process, or of an earlier life of the id (a
   // container restarted): only the former holds it.
-  const alive = pid === process.pid ? heldLocks.has(lock) : processAlive(pid);
+  const alive = pid === process.pid ? heldLocks.has(lock) : isRunning(pid);
   return alive ? { kind: "held", pid } : { kind: "stale", text };
 }
 
@@ -233,15 +234,6 @@ async function takeOver(lock: string, seen: string): Promise<void> {
 
 /** The locks this process holds. */
 const heldLocks = new Set<string>();
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** What a run writes at the top of --out: a file, or a directory of .csv and .json files. */
 export const OUTPUT_FILES = ["index.json", "all.csv", "days.json", "participation.json", "config.json"];

@@ -58,17 +58,22 @@ export function isDate(text: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }
 
-const STRING_OPTIONS = [
-  "source",
-  "charts",
-  "upload-config",
-  "from",
-  "to",
-  "cache",
-  "out",
-  "workers",
-  "progress",
-];
+const OPTIONS = {
+  source: { type: "string" },
+  charts: { type: "string" },
+  "upload-config": { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  cache: { type: "string" },
+  out: { type: "string" },
+  strict: { type: "boolean" },
+  workers: { type: "string" },
+  progress: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+const STRING_OPTIONS = Object.entries(OPTIONS)
+  .filter(([, option]) => option.type === "string")
+  .map(([name]) => `--${name}`);
 const PATH_OPTIONS = ["source", "charts", "upload-config", "cache", "out"] as const;
 
 /**
@@ -81,12 +86,7 @@ function joinDashValues(argv: readonly string[]): string[] {
     const arg = argv[i]!;
     const next = argv[i + 1];
     if (arg === "--") return [...args, ...argv.slice(i)];
-    if (
-      STRING_OPTIONS.includes(arg.slice(2)) &&
-      arg.startsWith("--") &&
-      next !== undefined &&
-      /^-[\d.]/.test(next)
-    ) {
+    if (STRING_OPTIONS.includes(arg) && next !== undefined && /^-[\d.]/.test(next)) {
       args.push(`${arg}=${next}`);
       i++;
     } else args.push(arg);
@@ -101,19 +101,7 @@ export function parseDataOptions(argv: string[], isTTY: boolean, cores: number):
       args: joinDashValues(argv),
       strict: true,
       tokens: true,
-      options: {
-        source: { type: "string" },
-        charts: { type: "string" },
-        "upload-config": { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        cache: { type: "string" },
-        out: { type: "string" },
-        strict: { type: "boolean" },
-        workers: { type: "string" },
-        progress: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
     throw new UsageError((error as Error).message);

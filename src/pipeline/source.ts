@@ -448,26 +448,22 @@ async function readBody(response: Response, maxBytes: number, signal: AbortSigna
   let received = 0; // as sent
   let decoded = 0;
   if (response.body) {
-    let sent: ReadableStream<Uint8Array> = response.body;
-    if (decoder) {
-      // Counts the bytes as sent on their way into the decoder.
-      const counter = new TransformStream<Uint8Array, Uint8Array>({
+    const counted = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           received += chunk.byteLength;
           if (received > maxBytes) throw tooLarge();
           controller.enqueue(chunk);
         },
-      });
-      sent = sent.pipeThrough(counter).pipeThrough(decoder);
-    }
-    const reader = sent.getReader();
+      }),
+    );
+    const reader = (decoder ? counted.pipeThrough(decoder) : counted).getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        if (!decoder) received += value.byteLength;
         decoded += value.byteLength;
-        if (received > maxBytes || decoded > maxBytes) {
+        if (decoded > maxBytes) {
           await reader.cancel().catch(() => {});
           throw tooLarge();
         }
