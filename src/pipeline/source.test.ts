@@ -524,3 +524,45 @@ describe("fetchDay on raw sockets", () => {
     }
   });
 });
+
+describe("fetchDay over TLS", () => {
+  // A self-signed certificate for localhost (test/fixtures/tls), which no client trusts.
+  async function tlsServer(): Promise<{ port: number; close: () => void }> {
+    const { readFile } = await import("node:fs/promises");
+    const { createServer } = await import("node:https");
+    const fixture = (name: string) => readFile(new URL(`../../test/fixtures/tls/${name}`, import.meta.url));
+    const server = createServer(
+      { key: await fixture("key.pem"), cert: await fixture("cert.pem") },
+      (_, res) => res.end("{}\n"),
+    );
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+    return { port: (server.address() as { port: number }).port, close: () => server.close() };
+  }
+  const retrying: FetchOptions = { retries: 3, backoffMs: 1, sleep: async () => {} };
+
+  it("fails at once, without retrying, on a certificate it cannot trust", async () => {
+    const server = await tlsServer();
+    try {
+      const url = `https://127.0.0.1:${server.port}/2024-01-01`;
+      const error = await sourceError(fetchDay(url, retrying));
+      expect(error.reason).toBe(
+        "TLS certificate refused: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)",
+      );
+      expect(error.attempts).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("fails at once on https:// to a port that speaks plain HTTP", async () => {
+    const server = await startTestServer();
+    try {
+      const url = server.url("/2024-01-01").replace("http:", "https:");
+      const error = await sourceError(fetchDay(url, retrying));
+      expect(error.reason).toMatch(/^TLS handshake failed: the server does not speak TLS/);
+      expect(error.attempts).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+});

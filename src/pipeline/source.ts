@@ -254,7 +254,8 @@ class AttemptFailure extends Error {
 /**
  * Downloads one day's file. Network errors, timeouts, truncated bodies, 5xx
  * and 429 are retried with exponential backoff (honouring Retry-After); other
- * 4xx, bodies over `maxBytes` and bad redirects fail at once. Redirects are
+ * 4xx, bodies over `maxBytes`, bad redirects and TLS failures no retry can mend
+ * (an untrusted certificate, https to a plain HTTP port) fail at once. Redirects are
  * followed by hand so that the hop limit and the http/https check apply to
  * each hop. Throws SourceError when it finally fails.
  */
@@ -348,6 +349,8 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<FetchResul
     if (error instanceof AttemptFailure) throw error;
     if (options.signal?.aborted) throw new AttemptFailure("aborted", false);
     if (timeout.signal.aborted) throw new AttemptFailure(`timeout after ${timeoutMs} ms`, true);
+    const tls = tlsFailure(error);
+    if (tls !== undefined) throw new AttemptFailure(tls, false);
     throw new AttemptFailure(`network error: ${describeError(error)}`, true);
   } finally {
     clearTimeout(timer);
@@ -509,6 +512,39 @@ function parseRetryAfter(value: string | null, capMs: number): number | undefine
     ms = at - Date.now();
   }
   return Math.min(Math.max(ms, 0), capMs);
+}
+
+// OpenSSL's certificate verification failures, as Node reports them in `code`: the same
+// certificate comes back on every attempt, so retrying only delays the message.
+const CERTIFICATE_ERRORS = new Set([
+  "CERT_CHAIN_TOO_LONG",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REJECTED",
+  "CERT_REVOKED",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "HOSTNAME_MISMATCH",
+  "INVALID_CA",
+  "INVALID_PURPOSE",
+  "PATH_LENGTH_EXCEEDED",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+]);
+
+/** The reason of a TLS failure that no retry can mend, or undefined. */
+function tlsFailure(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  if (CERTIFICATE_ERRORS.has(code)) return `TLS certificate refused: ${error.message} (${code})`;
+  // https:// to a port that answers in plain HTTP.
+  if (code === "EPROTO" && /wrong version number/.test(error.message))
+    return "TLS handshake failed: the server does not speak TLS on this port (wrong version number)";
+  return undefined;
 }
 
 function describeError(error: unknown): string {
