@@ -49,6 +49,18 @@ describe("the progress bar", () => {
     expect(t.writes.at(-1)).toBe("\n");
   });
 
+  it("says how many of the days came from the cache, once some have", () => {
+    const t = fakeStream();
+    const progress = createProgress("lines", t.stream, t.now);
+    t.advance(1000);
+    progress.update({ ...state(10), cached: 0 });
+    progress.update({ ...state(10, 20), daysDone: 20, daysTotal: 20, cached: 19 });
+    expect(t.writes).toEqual([
+      "aggregate: 10/10 days, 10.0 KiB, 20000 reports (20000/s)\n",
+      "aggregate: 20/20 days (19 from cache), 10.0 KiB, 20000 reports (20000/s)\n",
+    ]);
+  });
+
   it("never draws a line wider than the terminal, which would wrap and leave a copy at every redraw", () => {
     for (const columns of [80, 60, 40, 20]) {
       const lines = barRun(columns, 10_000, 200, 1000);

@@ -7,6 +7,8 @@ export interface ProgressState {
   daysTotal: number;
   bytes: number;
   reports: number;
+  /** Of daysDone, those whose aggregate came from the cache (0 when none). */
+  cached?: number;
   phase: string;
 }
 
@@ -40,7 +42,8 @@ export function createProgress(
   const describe = (state: ProgressState): string => {
     const seconds = Math.max((now() - started) / 1000, 1e-3);
     const rate = Math.round(state.reports / seconds);
-    return `${state.phase}: ${state.daysDone}/${state.daysTotal} days, ${formatBytes(state.bytes)}, ${state.reports} reports (${rate}/s)`;
+    const cached = state.cached ? ` (${state.cached} from cache)` : "";
+    return `${state.phase}: ${state.daysDone}/${state.daysTotal} days${cached}, ${formatBytes(state.bytes)}, ${state.reports} reports (${rate}/s)`;
   };
   if (mode === "none") return { update() {}, done() {} };
   if (mode === "lines") {

@@ -644,6 +644,7 @@ async function runLocked(options: DataOptions, io: RunIO): Promise<RunSummary> {
       phase: "aggregate",
       daysDone: ++done,
       daysTotal: plannedDays.length,
+      cached: cachedDays,
       bytes: bytesRead,
       reports: reportsRead,
     });
