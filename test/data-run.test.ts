@@ -4,7 +4,7 @@
 
 import { csvParse } from "d3-dsv";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -391,6 +391,53 @@ describe("npm run data with both of upstream's configs", () => {
     expect(
       comparePartitions(bothOut, bothIndex, listedBuckets(upstreamUpload), clientGenerator),
     ).toBeGreaterThan(1000);
+  });
+});
+
+describe("npm run data with an upload config that leaves out a chart's counter", () => {
+  it("writes its chart with no eligible report (rate 0) and says so, as no client uploads it", () => {
+    const dir = temporaryDir("cs-run-unlisted-");
+    const gopls = "golang.org/x/tools/gopls";
+    const restricted: UploadConfig = {
+      ...upload,
+      Programs: upload.Programs.map((program) =>
+        program.Name !== gopls
+          ? program
+          : { ...program, Counters: program.Counters.filter((c) => !c.Name.startsWith("gopls/client:")) },
+      ),
+    };
+    writeFileSync(join(dir, "upload.json"), JSON.stringify(restricted));
+    const source = join(dir, "source");
+    mkdirSync(source);
+    const days = new Generator({ ...generator.options, days: 10, uploadConfig: restricted });
+    for (const date of days.dates()) {
+      writeFileSync(join(source, `${date}.json.gz`), days.day(date).bytes);
+    }
+    const out = join(dir, "out");
+    const run = runCli([
+      ...["--source", source, "--out", out, "--cache", join(dir, "cache")],
+      ...["--charts", join(root, "data/charts.txt"), "--upload-config", join(dir, "upload.json")],
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/gopls: 14 counters not in the upload config .*; none is eligible \(rate 0\)/);
+    const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as SiteIndex;
+    const client = index.charts.find((c) => c.program === gopls && c.name === "gopls/client");
+    const rows = csvParse(readFileSync(join(out, client!.csv), "utf8"));
+    expect(rows.length).toBeGreaterThan(14);
+    for (const row of rows) {
+      expect([row.reports, row.eligible_reports, row.share, row.share_low, row.share_high]).toEqual([
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+      ]);
+    }
+    // The program's other charts still have eligible reports.
+    const goos = index.charts.find((c) => c.program === gopls && c.name === "GOOS");
+    const goosRows = csvParse(readFileSync(join(out, goos!.csv), "utf8"));
+    expect(goosRows.some((row) => Number(row.eligible_reports) > 0)).toBe(true);
   });
 });
 

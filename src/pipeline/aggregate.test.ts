@@ -304,6 +304,34 @@ describe("plan", () => {
     ]);
   });
 
+  test("a counter the upload config does not list has rate 0; one partly listed takes a listed name's rate", () => {
+    const upload: UploadConfig = {
+      ...unrestricted,
+      Programs: [
+        {
+          Name: GOPLS,
+          Versions: [],
+          Counters: [{ Name: "gopls/client:vim", Rate: 0.5 }],
+          Stacks: [],
+        },
+      ],
+    };
+    const charts = planCharts({
+      upload,
+      chartConfigs: [
+        chartConfig({ counter: "gopls/client:{vscode,vim}" }),
+        chartConfig({ counter: "gopls/restart" }),
+        chartConfig({ type: "stack", counter: "gopls/bug", depth: 16 }),
+      ],
+      chartId: id,
+    });
+    expect(charts.filter((c) => !c.builtin).map((c) => [c.id, c.rate])).toEqual([
+      [`${GOPLS}:gopls/client`, 0.5],
+      [`${GOPLS}:gopls/restart`, 0],
+      [`${GOPLS}:gopls/bug`, 0],
+    ]);
+  });
+
   test("chart ids must be unique", () => {
     expect(() => buildPlan([clientChart(), clientChart()])).toThrow(/not unique/);
   });

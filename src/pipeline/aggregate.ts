@@ -108,7 +108,9 @@ export function configuredChart(
 /**
  * The upload config's sampling rate for a chart's counter names: a partition chart's from
  * the program's Counters; a stack chart's from its Stacks, or its Counters (a stack chart
- * without a depth is uploaded as a plain counter). 1 when the upload config does not list it.
+ * without a depth is uploaded as a plain counter). 0 when the upload config does not list
+ * it: clients do not upload such a counter (and a report carrying one is rejected), so no
+ * report is eligible for it. (A config derived from the chart config lists every counter.)
  */
 export function counterRate(
   upload: UploadConfig,
@@ -118,19 +120,21 @@ export function counterRate(
 ): number {
   const config = upload.Programs.find((p) => p.Name === program);
   const lists = type === "stack" ? [config?.Stacks, config?.Counters] : [config?.Counters];
-  const name = names[0];
-  for (const list of lists) {
-    const rate = rateOf(list ?? [], name);
-    if (rate !== undefined) return rate;
+  // The first of the chart's names that the config lists: with only some of them listed,
+  // those are the ones reports can carry.
+  for (const name of names) {
+    for (const list of lists) {
+      const rate = rateOf(list ?? [], name);
+      if (rate !== undefined) return rate;
+    }
   }
-  return 1;
+  return 0;
 }
 
 /** Rate of the last counter expression that expands to `name` (as validation reads it). */
-function rateOf(counters: readonly CounterConfig[], name: string | undefined): number | undefined {
+function rateOf(counters: readonly CounterConfig[], name: string): number | undefined {
   let rate: number | undefined;
-  for (const counter of counters)
-    if (name !== undefined && expandCounter(counter.Name).includes(name)) rate = counter.Rate;
+  for (const counter of counters) if (expandCounter(counter.Name).includes(name)) rate = counter.Rate;
   return rate;
 }
 

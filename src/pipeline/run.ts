@@ -16,7 +16,7 @@ import {
   type PlannedChart,
 } from "./aggregate.ts";
 import { aggregateKey, openCache, sha256, type Cache } from "./cache.ts";
-import { parseChartConfig } from "./chartconfig.ts";
+import { expandCounter, parseChartConfig } from "./chartconfig.ts";
 import { dayStatus, processDay, type DayLimits, type DayResult } from "./day.ts";
 import type { DayMessage, DayRequest, DayWorkerData } from "./day-worker.ts";
 import { DEFAULT_LIMITS } from "./decode.ts";
@@ -817,7 +817,8 @@ function unlistedCounterWarnings(chartsFile: string, config: LoadedConfig): stri
     const counters = names.length === 1 ? "counter" : "counters";
     return (
       `${chartsFile}:${chart.line}: ${chart.program}: ${names.length} ${counters} not in the upload config ` +
-      `(${shown}): always 0, as a report carrying one is rejected`
+      `(${shown}): always 0, as a report carrying one is rejected` +
+      (names.length === expandCounter(chart.counter).length ? "; none is eligible (rate 0)" : "")
     );
   });
 }
