@@ -137,14 +137,28 @@ describe("a chart with no reports, drawn at build time", () => {
     }
   });
 
-  it("still lists the zeros in the tables", () => {
+  it("still lists the zeros in the tables, with no share where no report is eligible", () => {
     const table = shareTable(rowsInWindow(noReports, windows.latest7), "share", windows.latest7);
     expect(table.rows.map((r) => r.cells.map((c) => c.text))).toEqual([
-      ["gotests", "0%", "0% – 0%", "0", "0"],
-      ["gomodifytags", "0%", "0% – 0%", "0", "0"],
-      ["goplay", "0%", "0% – 0%", "0", "0"],
+      ["gotests", "–", "–", "0", "0"],
+      ["gomodifytags", "–", "–", "0", "0"],
+      ["goplay", "–", "–", "0", "0"],
     ]);
+    const counts = shareTable(rowsInWindow(noReports, windows.latest7), "counts", windows.latest7);
+    expect(counts.rows[0]!.cells.map((c) => c.text)).toEqual(["gotests", "0", "0", "0", "–"]);
     expect(weeklyTable(noReports, "counts").rows).toHaveLength(weeks.length);
+    expect(
+      weeklyTable(noReports, "share")
+        .rows[0]!.cells.slice(1)
+        .map((c) => c.text),
+    ).toEqual(["–", "–", "–"]);
+    // A share of 0 of some eligible reports is a measured 0, with its interval.
+    const none = shareTable(
+      rowsInWindow(chartFile(["gotests"], 0, 50), windows.latest7),
+      "share",
+      windows.latest7,
+    );
+    expect(none.rows[0]!.cells.map((c) => c.text)).toEqual(["gotests", "0%", "0% – 7.13%", "0", "50"]);
   });
 });
 

@@ -137,6 +137,13 @@ export interface TableModel {
 const text = (value: string): Cell => ({ text: value, kind: "text" });
 const number = (value: string): Cell => ({ text: value, kind: "number" });
 
+/** A share that does not exist: no row, or no eligible report (the CSV writes 0 for it). */
+const NO_SHARE = "–";
+
+function shareOfRow(row: Pick<ChartRow, "share" | "eligible_reports">): string {
+  return row.eligible_reports > 0 ? formatShare(row.share) : NO_SHARE;
+}
+
 /** The numbers under the bar chart: in the share view share first, in the counts view reports first. */
 export function shareTable(rows: ChartRow[], view: View, window: Window): TableModel {
   const caption = `${view === "share" ? "Share of eligible reports" : "Reports"} per bucket, ${windowLabel(window)}`;
@@ -153,8 +160,8 @@ export function shareTable(rows: ChartRow[], view: View, window: Window): TableM
         view === "share"
           ? [
               text(bucketLabel(row.bucket)),
-              number(formatShare(row.share)),
-              number(formatInterval(row.share_low, row.share_high)),
+              number(shareOfRow(row)),
+              number(row.eligible_reports > 0 ? formatInterval(row.share_low, row.share_high) : NO_SHARE),
               number(formatCount(row.reports)),
               number(formatCount(row.eligible_reports)),
             ]
@@ -163,7 +170,7 @@ export function shareTable(rows: ChartRow[], view: View, window: Window): TableM
               number(formatCount(row.reports)),
               number(formatCount(row.counter_total)),
               number(formatCount(row.eligible_reports)),
-              number(formatShare(row.share)),
+              number(shareOfRow(row)),
             ],
     })),
     empty: "No reports in this window.",
@@ -248,7 +255,7 @@ export function weeklyTable(file: Pick<ChartFile, "rows" | "buckets" | "windows"
     ]),
   ];
   const format = (row: ChartRow | undefined): string =>
-    row === undefined ? "–" : view === "share" ? formatShare(row.share) : formatCount(row.reports);
+    row === undefined ? NO_SHARE : view === "share" ? shareOfRow(row) : formatCount(row.reports);
   return {
     caption: `${view === "share" ? "Weekly share of eligible reports" : "Weekly reports"} per bucket`,
     columns: [
