@@ -31,11 +31,13 @@ describe("sha256", () => {
   });
 
   it("keys aggregates by every part, without parts running together", () => {
-    const key = aggregateKey("a".repeat(64), "b".repeat(64), "v1");
+    const day = "2026-01-01";
+    const key = aggregateKey(day, "a".repeat(64), "b".repeat(64), "v1");
     expect(key).toMatch(/^[0-9a-f]{64}$/);
-    expect(aggregateKey("a".repeat(64), "b".repeat(64), "v1")).toBe(key);
-    expect(aggregateKey("a".repeat(64), "b".repeat(64), "v2")).not.toBe(key);
-    expect(aggregateKey("ab", "c", "v1")).not.toBe(aggregateKey("a", "bc", "v1"));
+    expect(aggregateKey(day, "a".repeat(64), "b".repeat(64), "v1")).toBe(key);
+    expect(aggregateKey(day, "a".repeat(64), "b".repeat(64), "v2")).not.toBe(key);
+    expect(aggregateKey("2026-01-02", "a".repeat(64), "b".repeat(64), "v1")).not.toBe(key);
+    expect(aggregateKey(day, "ab", "c", "v1")).not.toBe(aggregateKey(day, "a", "bc", "v1"));
   });
 });
 

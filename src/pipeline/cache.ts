@@ -88,12 +88,19 @@ export function sha256(data: Uint8Array | string): string {
 }
 
 /**
- * Key of a day's aggregate: it changes whenever the day's content, the config
- * or the aggregation code changes. The parts are joined with a newline so that
- * different parts cannot run together into the same string.
+ * Key of a day's aggregate: it changes whenever the day's date, content, the config
+ * or the aggregation code changes. The date is a part because an aggregate is the
+ * day's (its windows are placed by it): two days with the same bytes (two empty
+ * files, a file renamed to another date) have aggregates of their own. The parts
+ * are joined with a newline so that different parts cannot run together.
  */
-export function aggregateKey(contentHash: string, configHash: string, codeVersion: string): string {
-  return sha256(`${contentHash}\n${configHash}\n${codeVersion}`);
+export function aggregateKey(
+  date: string,
+  contentHash: string,
+  configHash: string,
+  codeVersion: string,
+): string {
+  return sha256(`${date}\n${contentHash}\n${configHash}\n${codeVersion}`);
 }
 
 const TEMP_MARKER = ".tmp-";

@@ -687,7 +687,8 @@ async function runLocked(options: DataOptions, io: RunIO): Promise<RunSummary> {
       };
       // A file unchanged since it was hashed is not read at all when its day is cached.
       const knownHash = day.kind === "file" ? await hashes?.known(day.source) : undefined;
-      if (knownHash && (await useCached(aggregateKey(knownHash, configHash, codeVersion), 0))) return;
+      if (knownHash && (await useCached(aggregateKey(day.date, knownHash, configHash, codeVersion), 0)))
+        return;
       let bytes;
       try {
         bytes = await readDay(day, cache, { ...io.fetch, signal: stop.signal }, readFileOf);
@@ -704,7 +705,7 @@ async function runLocked(options: DataOptions, io: RunIO): Promise<RunSummary> {
       }
       const contentHash = sha256(bytes);
       if (day.kind === "file") hashes?.remember(day.source, contentHash);
-      const key = aggregateKey(contentHash, configHash, codeVersion);
+      const key = aggregateKey(day.date, contentHash, configHash, codeVersion);
       if (await useCached(key, bytes.length)) return doneWith(bytes);
       bytesRead += bytes.length;
       const result = await pool.run({ date: day.date, source: day.source, bytes });
@@ -762,7 +763,7 @@ async function runLocked(options: DataOptions, io: RunIO): Promise<RunSummary> {
     const day = plannedDays.find((d) => d.date === date);
     if (!day) throw vanished(date);
     const bytes = await readDay(day, cache, io.fetch ?? {}, readFileOf).catch(() => undefined);
-    if (!bytes || aggregateKey(sha256(bytes), configHash, codeVersion) !== key) throw vanished(date);
+    if (!bytes || aggregateKey(date, sha256(bytes), configHash, codeVersion) !== key) throw vanished(date);
     const result = await createDayPool(0, poolData).run({ date, source: day.source, bytes });
     buffers.give(bytes);
     if (!result.aggregate || !result.summary) throw vanished(date);
