@@ -196,6 +196,39 @@ describe("report ids within a day", () => {
     expect(bucketsOf(day, 2)).toEqual({ linux: [0.5], windows: [0.5] });
   });
 
+  test("a bucket keeps the GOOS, GOARCH and Go version of the entry that gave it, where that is not the first", () => {
+    const plan = buildPlan([clientChart(), ...builtinCharts(unrestricted, GOPLS, [], id)]);
+    const dimsOf = (day: DayAggregate, chart: number) =>
+      Object.fromEntries(
+        day.charts[chart]!.buckets.map((b) => [
+          b.bucket,
+          b.dims &&
+            [...b.dims.goos].map((id, k) => `${day.strings[id]} ${day.strings[b.dims!.goVersion[k]!]}`),
+        ]),
+      );
+    const vim = { "gopls/client:vim": 1 };
+    const later = entry(GOPLS, { GOOS: "windows", GoVersion: "go1.24.0", Counters: vim });
+    const day = aggregate(plan, [
+      report(0.1, entry(GOPLS, { Counters: { "gopls/client:vscode": 1 } }), later),
+      report(0.2, entry(GOPLS)),
+      report(0.2, later),
+      report(0.3, entry(GOPLS, { Counters: vim })),
+    ]);
+    expect(Array.from(day.programs[0]!.goos, (id) => day.strings[id])).toEqual(["linux", "linux", "linux"]);
+    expect(dimsOf(day, 0)).toEqual({
+      vscode: null,
+      vim: ["windows go1.24.0", "windows go1.24.0", "linux go1.23.1"],
+    });
+    expect(dimsOf(day, 2)).toEqual({ linux: null, windows: ["windows go1.24.0", "windows go1.24.0"] });
+    expect(plain(deserializeDay(serializeDay(day)))).toEqual(plain(day));
+    // The same entries alone, or a second entry with the first's values, need no dims of their own.
+    const plainDay = aggregate(plan, [
+      report(0.1, entry(GOPLS, { Counters: vim })),
+      report(0.2, entry(GOPLS), entry(GOPLS, { Counters: vim })),
+    ]);
+    expect(plainDay.charts.flatMap((c) => c.buckets).every((b) => b.dims === null)).toBe(true);
+  });
+
   test("a day of many reports, some on several lines, lists each report once", () => {
     const plan = buildPlan([clientChart(), ...builtinCharts(unrestricted, GOPLS, [], id)]);
     // More distinct ids than the index of ids starts with room for; every 7th comes back.
@@ -401,10 +434,19 @@ describe("serialisation", () => {
       charts: [
         {
           buckets: [
-            { bucket: "whole", reports: Uint32Array.of(1, 65_537), values: Float64Array.of(0, 2 ** 32 - 1) },
-            { bucket: "big", reports: Uint32Array.of(2), values: Float64Array.of(2 ** 32) },
-            { bucket: "negative zero", reports: Uint32Array.of(3), values: Float64Array.of(-0) },
-            { bucket: "built-in", reports: Uint32Array.of(4, 69_999), values: null },
+            {
+              bucket: "whole",
+              reports: Uint32Array.of(1, 65_537),
+              values: Float64Array.of(0, 2 ** 32 - 1),
+              dims: {
+                goos: Uint32Array.of(0, 1),
+                goarch: Uint32Array.of(1, 1),
+                goVersion: Uint32Array.of(2, 0),
+              },
+            },
+            { bucket: "big", reports: Uint32Array.of(2), values: Float64Array.of(2 ** 32), dims: null },
+            { bucket: "negative zero", reports: Uint32Array.of(3), values: Float64Array.of(-0), dims: null },
+            { bucket: "built-in", reports: Uint32Array.of(4, 69_999), values: null, dims: null },
           ],
           stacks: [{ key: "s\nf", reports: Uint32Array.of(5), values: Float64Array.of(2.5) }],
         },
@@ -423,9 +465,7 @@ describe("serialisation", () => {
   test("an entry of another format, or a truncated one, is rejected", () => {
     const bytes = serializeDay(aggregate(buildPlan([clientChart()]), [report(0.5, entry(GOPLS))]));
     const otherFormat = bytes.slice();
-    otherFormat[new TextDecoder().decode(bytes.subarray(0, 64)).indexOf('"format":2') + 9] = "0".charCodeAt(
-      0,
-    );
+    otherFormat[new TextDecoder().decode(bytes.subarray(0, 64)).indexOf('"format":') + 9] = "0".charCodeAt(0);
     expect(() => deserializeDay(otherFormat)).toThrow(/format/);
     expect(() => deserializeDay(bytes.subarray(0, bytes.length - 4))).toThrow(/does not match/);
   });

@@ -215,7 +215,7 @@ export interface AggregationPlan {
 const BUILTIN_NAMES: readonly string[] = ["Version", "GOOS", "GOARCH", "GoVersion"] satisfies BuiltinChart[];
 
 /** Version of the DayAggregate layout; bump it when the layout or the counting changes. */
-const DAY_FORMAT = 2;
+const DAY_FORMAT = 3;
 
 export function buildPlan(charts: readonly PlannedChart[]): AggregationPlan {
   const programs = new Map<
@@ -317,6 +317,20 @@ export interface DayBucket {
   reports: Indices;
   /** The counter's value in each report (parallel to reports); null for built-ins (always 1). */
   values: Values | null;
+  /**
+   * Partition charts: the GOOS, GOARCH and GoVersion of the program entry that gave each
+   * report the bucket (parallel to reports), when for some report it is not the entry
+   * DayProgram holds: a report with two entries of the program (two versions in one
+   * week), the bucket only in the later one. Null when DayProgram's are right for all.
+   */
+  dims: BucketDims | null;
+}
+
+/** String ids into DayAggregate.strings, parallel to a bucket's reports. */
+export interface BucketDims {
+  goos: Indices;
+  goarch: Indices;
+  goVersion: Indices;
 }
 
 /** One stack (full key "counter\nframe…") of a stack chart: the reports that have it. */
@@ -499,6 +513,13 @@ export interface DayBuilder {
   /** Every bucket and stack entry, by id. */
   entries: Entry[];
   log: MembershipLog;
+  /**
+   * While a line's program entry other than the report's first of that program is added:
+   * its GOOS, GOARCH and GoVersion (aggregate string ids); null otherwise.
+   */
+  secondary: [goos: number, goarch: number, goVersion: number] | null;
+  /** The log records such entries made: [log position, goos, goarch, goVersion] each. */
+  secondaryRecords: number[];
 }
 
 export function createDayAggregate(date: string, plan: AggregationPlan): DayBuilder {
@@ -518,6 +539,8 @@ export function createDayAggregate(date: string, plan: AggregationPlan): DayBuil
     charts: plan.charts.map(() => ({ buckets: new Map(), fieldEntries: new Map(), stacks: new Map() })),
     entries: [],
     log: spareLogs.pop() ?? emptyLog(),
+    secondary: null,
+    secondaryRecords: [],
   };
 }
 
@@ -541,6 +564,7 @@ export function recycleDay(day: DayBuilder): void {
   day.log.length = 0;
   spareLogs.push(day.log);
   day.log = emptyLog();
+  day.secondaryRecords.length = 0;
   day.reportOf.clear();
   spareIndexes.push(day.reportOf);
   day.reportOf = new ReportIndex(16);
@@ -603,7 +627,10 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
   for (let e = 0; e < report.entryCount; e++) {
     const entry = report.entries[e]!;
     const slot = (day.programSlots[entry.programId] ??= programSlot(day, entry.Program));
-    addProgramEntry(day, slot.entry, entry, index, line, repeat);
+    // The report's first entry of the program gives DayProgram its values; what another
+    // one adds first is logged with its own (see DayBucket.dims).
+    const first = addProgramEntry(day, slot.entry, entry, index, line, repeat) && !repeat;
+    day.secondary = first ? null : entryDims(day, entry);
     const plan = slot.plan;
     if (!plan) continue;
     for (let f = 0; f < plan.fields.length; f++) {
@@ -647,6 +674,15 @@ export function addFlatReport(day: DayBuilder, report: FlatReport): void {
       }
     }
   }
+  day.secondary = null;
+}
+
+function entryDims(day: DayBuilder, entry: FlatProgram): [number, number, number] {
+  return [
+    dayString(day, entry.goosId, entry.GOOS),
+    dayString(day, entry.goarchId, entry.GOARCH),
+    dayString(day, entry.goVersionId, entry.GoVersion),
+  ];
 }
 
 function programSlot(day: DayBuilder, program: string): ProgramSlot {
@@ -692,9 +728,9 @@ function addProgramEntry(
   index: number,
   line: number,
   repeat: boolean,
-): void {
+): boolean {
   // A second entry for the same program on the same line adds nothing: the first one wins.
-  if (program.lastLine === line) return;
+  if (program.lastLine === line) return false;
   program.lastLine = line;
   if (repeat) program.repeats = true;
   const at = program.count++;
@@ -706,6 +742,7 @@ function addProgramEntry(
   program.dims[3 * at] = dayString(day, entry.goosId, entry.GOOS);
   program.dims[3 * at + 1] = dayString(day, entry.goarchId, entry.GOARCH);
   program.dims[3 * at + 2] = dayString(day, entry.goVersionId, entry.GoVersion);
+  return true;
 }
 
 /** The aggregate's id of a GOOS, GOARCH or GoVersion value, whose id in day.names is `nameId`. */
@@ -751,6 +788,7 @@ function record(day: DayBuilder, entry: Entry, index: number, line: number, valu
     return;
   }
   if (log.length === log.reports.length) growLog(log);
+  if (day.secondary) day.secondaryRecords.push(log.length, ...day.secondary);
   entry.lastLine = line;
   entry.lastRecord = log.length;
   entry.count++;
@@ -781,11 +819,21 @@ function grown<T extends Uint32Array | Float64Array>(array: T, length: number): 
   return larger;
 }
 
+/** A log record made by a secondary program entry: where it went in its entry's list, and its values. */
+interface SecondaryRecord {
+  position: number;
+  dims: [goos: number, goarch: number, goVersion: number];
+}
+
 /**
  * Each entry's reports and values, in line order: the log sorted by entry (a counting
- * sort, stable), as views into one array of each kind.
+ * sort, stable), as views into one array of each kind; and the records of secondary
+ * program entries (DayBuilder.secondaryRecords) by entry id.
  */
-function entryLists(day: DayBuilder): { reports: Uint32Array; values: Float64Array }[] {
+function entryLists(day: DayBuilder): {
+  lists: { reports: Uint32Array; values: Float64Array }[];
+  secondary: Map<number, SecondaryRecord[]>;
+} {
   const { log, entries } = day;
   const starts = new Uint32Array(entries.length + 1);
   for (let e = 0; e < entries.length; e++) starts[e + 1] = starts[e]! + entries[e]!.count;
@@ -796,15 +844,27 @@ function entryLists(day: DayBuilder): { reports: Uint32Array; values: Float64Arr
   }
   const reports = log.sortedReports;
   const values = log.sortedValues;
-  for (let r = 0; r < log.length; r++) {
-    const at = next[log.entries[r]!]!++;
+  const records = day.secondaryRecords;
+  const secondary = new Map<number, SecondaryRecord[]>();
+  let nextSecondary = records.length > 0 ? records[0]! : -1;
+  for (let r = 0, s = 0; r < log.length; r++) {
+    const e = log.entries[r]!;
+    const at = next[e]!++;
     reports[at] = log.reports[r]!;
     values[at] = log.values[r]!;
+    if (r !== nextSecondary) continue;
+    const dims: SecondaryRecord["dims"] = [records[s + 1]!, records[s + 2]!, records[s + 3]!];
+    let list = secondary.get(e);
+    if (!list) secondary.set(e, (list = []));
+    list.push({ position: at - starts[e]!, dims });
+    s += 4;
+    nextSecondary = s < records.length ? records[s]! : -1;
   }
-  return entries.map((_, e) => ({
+  const lists = entries.map((_, e) => ({
     reports: reports.subarray(starts[e]!, starts[e + 1]!),
     values: values.subarray(starts[e]!, starts[e + 1]!),
   }));
+  return { lists, secondary };
 }
 
 /** Freezes the day into its compact form. */
@@ -828,23 +888,38 @@ export function finishDay(day: DayBuilder): DayAggregate {
       goVersion: dim(2),
     });
   }
-  const lists = entryLists(day);
+  const { lists, secondary } = entryLists(day);
   const mayRepeat = entriesWithRepeats(day);
   const listOf = (entry: Entry) => {
     const { reports, values } = lists[entry.id]!;
     const kept = keep && mayRepeat[entry.id] === 1 ? keep(reports) : undefined;
-    return { reports: pick(reports, kept), values: entry.withValues ? pick(values, kept) : null };
+    // Where the kept records of secondary entries are in the list as kept (kept is ascending).
+    const records = secondary.get(entry.id)?.flatMap(({ position, dims }) => {
+      const k = kept ? sortedIndexOf(kept, position) : position;
+      return k < 0 ? [] : [{ position: k, dims }];
+    });
+    return {
+      reports: pick(reports, kept),
+      values: entry.withValues ? pick(values, kept) : null,
+      records,
+    };
   };
-  const charts = day.charts.map((chart) => ({
-    buckets: [...chart.buckets.values()].map((entry) => {
-      const { reports, values } = listOf(entry);
-      return { bucket: entry.name, reports, values };
-    }),
-    stacks: [...chart.stacks.values()].map((entry) => {
-      const { reports, values } = listOf(entry);
-      return { key: entry.name, reports, values: values ?? new Float64Array(0) };
-    }),
-  }));
+  const programOf = new Map(programs.map((program) => [program.program, program]));
+  const charts = day.charts.map((chart, c) => {
+    const program = programOf.get(day.plan.charts[c]!.program);
+    const partition = day.plan.charts[c]!.type === "partition";
+    return {
+      buckets: [...chart.buckets.values()].map((entry): DayBucket => {
+        const { reports, values, records } = listOf(entry);
+        const dims = partition && records?.length && program ? bucketDims(reports, records, program) : null;
+        return { bucket: entry.name, reports, values, dims };
+      }),
+      stacks: [...chart.stacks.values()].map((entry) => {
+        const { reports, values } = listOf(entry);
+        return { key: entry.name, reports, values: values ?? new Float64Array(0) };
+      }),
+    };
+  });
   return {
     date: day.date,
     plan: day.plan.fingerprint,
@@ -853,6 +928,50 @@ export function finishDay(day: DayBuilder): DayAggregate {
     programs,
     charts,
   };
+}
+
+/** The index of `value` in an ascending list, or -1. */
+function sortedIndexOf(list: ArrayLike<number>, value: number): number {
+  let low = 0;
+  let high = list.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = list[middle]!;
+    if (at === value) return middle;
+    if (at < value) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+/**
+ * A bucket's DayBucket.dims: its program's values for each report, but those that secondary
+ * entries gave; null when every one of those equals the program's.
+ */
+function bucketDims(
+  reports: Uint32Array,
+  records: readonly SecondaryRecord[],
+  program: DayProgram,
+): BucketDims | null {
+  const positionOf = new Map<number, number>();
+  program.reports.forEach((index, at) => positionOf.set(index, at));
+  const dimsOf = (k: number): [number, number, number] => {
+    const at = positionOf.get(reports[k]!)!;
+    return [program.goos[at]!, program.goarch[at]!, program.goVersion[at]!];
+  };
+  const differs = records.some(({ position, dims }) => dimsOf(position).some((id, d) => id !== dims[d]));
+  if (!differs) return null;
+  const goos = new Uint32Array(reports.length);
+  const goarch = new Uint32Array(reports.length);
+  const goVersion = new Uint32Array(reports.length);
+  const set = (k: number, dims: readonly number[]) => {
+    goos[k] = dims[0]!;
+    goarch[k] = dims[1]!;
+    goVersion[k] = dims[2]!;
+  };
+  for (let k = 0; k < reports.length; k++) set(k, dimsOf(k));
+  for (const { position, dims } of records) set(position, dims);
+  return { goos, goarch, goVersion };
 }
 
 /**
@@ -920,8 +1039,8 @@ function pick<T extends Uint32Array | Float64Array>(values: T, positions: Uint32
 //   Float64: xs, then the value lists that are not all 32-bit integers |
 //   Uint32: the value lists that are; then the index lists, when the day is wide |
 //   Uint16: the index lists, when the day is narrow (no index above 65,535).
-// Index lists: per program reports, goos, goarch, goVersion; then per chart bucket and
-// stack reports. Counter values are whole numbers in practice, and a day has a few
+// Index lists: per program reports, goos, goarch, goVersion; then per chart bucket its
+// reports (and its dims' goos, goarch, goVersion, when it has them) and per stack its reports. Counter values are whole numbers in practice, and a day has a few
 // thousand reports: so a day's entry is some 45% smaller than with 64-bit values and 32-bit
 // indices throughout, which is that much less to write in a cold run and to read back.
 // The arrays are in the machine's byte order, recorded in the header; doubles are stored
@@ -944,7 +1063,8 @@ interface DayHeader {
   strings: string[];
   programs: [program: string, reports: number][];
   charts: {
-    buckets: [bucket: string, reports: number, values: ValueKind][];
+    /** dims: 1 when the bucket has DayBucket.dims, written after its reports. */
+    buckets: [bucket: string, reports: number, values: ValueKind, dims: 0 | 1][];
     stacks: [key: string, reports: number, values: typeof FLOAT_VALUES | typeof INT_VALUES][];
   }[];
 }
@@ -977,7 +1097,8 @@ export function serializeDay(day: DayAggregate, allocate?: Allocate): Uint8Array
   const charts = day.charts.map((chart) => {
     const buckets = chart.buckets.map((b): DayHeader["charts"][number]["buckets"][number] => {
       indices.push(b.reports);
-      return [b.bucket, b.reports.length, b.values ? valueKind(b.values) : NO_VALUES];
+      if (b.dims) indices.push(b.dims.goos, b.dims.goarch, b.dims.goVersion);
+      return [b.bucket, b.reports.length, b.values ? valueKind(b.values) : NO_VALUES, b.dims ? 1 : 0];
     });
     const stacks = chart.stacks.map((s): DayHeader["charts"][number]["stacks"][number] => {
       indices.push(s.reports);
@@ -1033,9 +1154,9 @@ export function deserializeDay(bytes: Uint8Array): DayAggregate {
   };
   for (const [, reports] of header.programs) indexCount += 4 * reports;
   for (const chart of header.charts) {
-    for (const [, reports, kind] of chart.buckets) {
+    for (const [, reports, kind, dims] of chart.buckets) {
       countValues(kind, reports);
-      indexCount += reports;
+      indexCount += (dims === 1 ? 4 : 1) * reports;
     }
     for (const [, reports, kind] of chart.stacks) {
       countValues(kind, reports);
@@ -1078,10 +1199,11 @@ export function deserializeDay(bytes: Uint8Array): DayAggregate {
     goVersion: ints(reports),
   }));
   const charts = header.charts.map((chart) => ({
-    buckets: chart.buckets.map(([bucket, reports, kind]) => ({
+    buckets: chart.buckets.map(([bucket, reports, kind, dims]) => ({
       bucket,
       values: kind === NO_VALUES ? null : values(kind, reports),
       reports: ints(reports),
+      dims: dims === 1 ? { goos: ints(reports), goarch: ints(reports), goVersion: ints(reports) } : null,
     })),
     stacks: chart.stacks.map(([key, reports, kind]) => ({
       key,

@@ -7,7 +7,7 @@ import { frame, LITTLE_ENDIAN, unframe } from "./framed.ts";
 import type { SeriesState } from "./series.ts";
 
 /** Version of the layout; bump it when the layout or the meaning of a field changes. */
-const STATE_FORMAT = 3;
+const STATE_FORMAT = 4;
 
 type Header = Omit<SeriesState, "rows" | "ids" | "idDays"> & {
   format: number;

@@ -483,6 +483,35 @@ test("breakdowns: per bucket, distinct reports by the program entry's GOOS, GOAR
   expect(counts("latest7", "GOOS").vscode).toEqual({ darwin: 1, linux: 1 });
 });
 
+test("breakdowns take the values of the program entry that has the bucket, not of the report's first", async () => {
+  // A report with two entries of one program (two versions in one week), the bucket only in
+  // the later one: on one line, on two lines of one day, and on two days of one window.
+  const plan = buildPlan([clientChart(), ...builtinCharts(unrestricted, GOPLS, [], id)]);
+  const goosChart = plan.charts.findIndex((c) => c.name === "GOOS");
+  const vscode = { "gopls/client:vscode": 1 };
+  const old = entry(GOPLS, { GOOS: "linux", GoVersion: "go1.23.1" });
+  const upgraded = entry(GOPLS, { GOOS: "darwin", GoVersion: "go1.24.0", Counters: vscode });
+  const result = await series(plan, {
+    "2024-01-01": [report(0.1, entry(GOPLS, { GOOS: "linux", GoVersion: "go1.23.1", Counters: vscode }))],
+    "2024-01-20": [
+      report(0.2, old, upgraded),
+      report(0.3, old),
+      report(0.3, upgraded),
+      // Seen on 2024-01-01 with the bucket from a linux entry: that first copy counts.
+      report(0.1, old, upgraded),
+    ],
+  });
+  const counts = (chart: number, kind: string, dimension: string) =>
+    result.charts[chart]!.breakdowns.find((b) => b.window.kind === kind && b.dimension === dimension)!.counts;
+  expect(counts(0, "latest7", "GOOS").vscode).toEqual({ darwin: 3 });
+  expect(counts(0, "latest7", "GoVersion").vscode).toEqual({ "go1.24": 3 });
+  expect(counts(0, "all", "GOOS").vscode).toEqual({ darwin: 2, linux: 1 });
+  expect(counts(0, "all", "GoVersion").vscode).toEqual({ "go1.23": 1, "go1.24": 2 });
+  // A built-in chart's bucket is broken down by its own value.
+  expect(counts(goosChart, "latest7", "GOOS")).toEqual({ darwin: { darwin: 3 }, linux: { linux: 3 } });
+  expect(counts(goosChart, "all", "GOOS")).toEqual({ darwin: { darwin: 3 }, linux: { linux: 3 } });
+});
+
 test("bucket and dimension values from reports, such as __proto__, stay plain keys", async () => {
   const plan = buildPlan(builtinCharts(unrestricted, "cmd/go", [], id));
   const result = await series(plan, {

@@ -874,9 +874,9 @@ function resolve(state: State, x: number, occurrence: Occurrence): Resolved {
     const slots = state.eligibilitySlots.get(program) ?? [];
     return { slot: programSlot(state, program), eligible: slots.filter((_, r) => x <= rates[r]!) };
   });
-  const buckets = contribution.buckets.map(([c, bucket, value]) => {
+  const buckets = contribution.buckets.map(([c, bucket, value, dims]) => {
     const chart = state.plan.charts[c]!;
-    const values = chart.type === "partition" ? (valuesOf.get(chart.program) ?? null) : null;
+    const values = chart.type === "partition" ? (dims ?? valuesOf.get(chart.program) ?? null) : null;
     return { slot: bucketSlot(state, c, bucket), value, values };
   });
   const stacks = contribution.stacks.map(([chart, key, value]) => ({ chart, key, value }));

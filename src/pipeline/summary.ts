@@ -67,7 +67,13 @@ export interface DaySummary {
  */
 export interface Contribution {
   programs: [program: string, goos: string, goarch: string, goVersion: string][];
-  buckets: [chart: number, bucket: string, value: number][];
+  /** dims: the breakdown values, when not those of the report's (first) entry of the program. */
+  buckets: [
+    chart: number,
+    bucket: string,
+    value: number,
+    dims?: [goos: string, goarch: string, goVersion: string],
+  ][];
   stacks: [chart: number, key: string, value: number][];
 }
 
@@ -133,7 +139,14 @@ export function summarizeDay(day: DayAggregate, plan: AggregationPlan): DaySumma
         else for (const value of bucket.values) total += value;
         let breakdown: BreakdownCounts | null = null;
         if (planned.type === "partition") {
-          if (entry && position) {
+          const dims = bucket.dims;
+          if (dims) {
+            for (let k = 0; k < bucket.reports.length; k++) {
+              goos.count(dims.goos[k]!);
+              goarch.count(dims.goarch[k]!);
+              goVersion.count(labelOf[dims.goVersion[k]!]!);
+            }
+          } else if (entry && position) {
             for (const index of bucket.reports) {
               const at = position[index]!;
               if (at < 0) continue;
@@ -207,11 +220,25 @@ export function contributionsOf(day: DayAggregate, xs: Iterable<number>): Map<nu
   }
   day.charts.forEach((chart, c) => {
     for (const bucket of chart.buckets) {
-      const { reports, values } = bucket;
+      const { reports, values, dims } = bucket;
       for (let k = 0; k < reports.length; k++) {
         const slot = slotOf[reports[k]!]!;
-        if (slot >= 0)
-          contributions[slot]!.buckets.push([c, bucket.bucket, values === null ? 1 : values[k]!]);
+        if (slot < 0) continue;
+        const value = values === null ? 1 : values[k]!;
+        contributions[slot]!.buckets.push(
+          dims
+            ? [
+                c,
+                bucket.bucket,
+                value,
+                [
+                  day.strings[dims.goos[k]!]!,
+                  day.strings[dims.goarch[k]!]!,
+                  goVersionLabel(day.strings[dims.goVersion[k]!]!),
+                ],
+              ]
+            : [c, bucket.bucket, value],
+        );
       }
     }
     for (const stack of chart.stacks) {

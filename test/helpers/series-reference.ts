@@ -354,7 +354,8 @@ function tallyDay(state: State, day: DayAggregate): void {
     const dimensions = planned.type === "partition" ? dimensionsOf?.(planned.program) : undefined;
     for (const bucket of chart.buckets) {
       const slot = layout.bucketBase[c]! + layout.bucketIndex[c]!.get(bucket.bucket)!;
-      tallyBucket(ctx, slot, bucket, dimensions);
+      const own = dimensions && bucket.dims ? withBucketDims(state, day, dimensions, bucket) : dimensions;
+      tallyBucket(ctx, slot, bucket, own);
     }
     for (const stack of chart.stacks) tallyStack(ctx, c, stack);
   });
@@ -476,6 +477,26 @@ function reportDimensions(state: State, day: DayAggregate): (program: string) =>
     byProgram.set(program, dimensions);
     return dimensions;
   };
+}
+
+/**
+ * A program's dimensions with, for a bucket's reports, the values of the entry that gave
+ * them the bucket (DayBucket.dims, where some differ from the report's first entry).
+ */
+function withBucketDims(
+  state: State,
+  day: DayAggregate,
+  dimensions: Int32Array,
+  bucket: DayBucket,
+): Int32Array {
+  const own = dimensions.slice();
+  const dims = bucket.dims!;
+  bucket.reports.forEach((index, k) => {
+    own[3 * index] = valueId(state, day.strings[dims.goos[k]!]!);
+    own[3 * index + 1] = valueId(state, day.strings[dims.goarch[k]!]!);
+    own[3 * index + 2] = valueId(state, goVersionLabel(state, day.strings[dims.goVersion[k]!]!));
+  });
+  return own;
 }
 
 function valueId(state: State, value: string): number {
