@@ -518,7 +518,7 @@ export interface DayBuilder {
    * its GOOS, GOARCH and GoVersion (aggregate string ids); null otherwise.
    */
   secondary: [goos: number, goarch: number, goVersion: number] | null;
-  /** The log records such entries made: [log position, goos, goarch, goVersion] each. */
+  /** The log records such entries made: [entry id, position in its list, goos, goarch, goVersion] each. */
   secondaryRecords: number[];
 }
 
@@ -788,7 +788,9 @@ function record(day: DayBuilder, entry: Entry, index: number, line: number, valu
     return;
   }
   if (log.length === log.reports.length) growLog(log);
-  if (day.secondary) day.secondaryRecords.push(log.length, ...day.secondary);
+  const secondary = day.secondary;
+  if (secondary !== null)
+    day.secondaryRecords.push(entry.id, entry.count, secondary[0], secondary[1], secondary[2]);
   entry.lastLine = line;
   entry.lastRecord = log.length;
   entry.count++;
@@ -844,26 +846,23 @@ function entryLists(day: DayBuilder): {
   }
   const reports = log.sortedReports;
   const values = log.sortedValues;
-  const records = day.secondaryRecords;
-  const secondary = new Map<number, SecondaryRecord[]>();
-  let nextSecondary = records.length > 0 ? records[0]! : -1;
-  for (let r = 0, s = 0; r < log.length; r++) {
-    const e = log.entries[r]!;
-    const at = next[e]!++;
+  for (let r = 0; r < log.length; r++) {
+    const at = next[log.entries[r]!]!++;
     reports[at] = log.reports[r]!;
     values[at] = log.values[r]!;
-    if (r !== nextSecondary) continue;
-    const dims: SecondaryRecord["dims"] = [records[s + 1]!, records[s + 2]!, records[s + 3]!];
-    let list = secondary.get(e);
-    if (!list) secondary.set(e, (list = []));
-    list.push({ position: at - starts[e]!, dims });
-    s += 4;
-    nextSecondary = s < records.length ? records[s]! : -1;
   }
   const lists = entries.map((_, e) => ({
     reports: reports.subarray(starts[e]!, starts[e + 1]!),
     values: values.subarray(starts[e]!, starts[e + 1]!),
   }));
+  // A record's position in its entry's list is the entry's count when it was made (the sort is stable).
+  const records = day.secondaryRecords;
+  const secondary = new Map<number, SecondaryRecord[]>();
+  for (let s = 0; s < records.length; s += 5) {
+    let list = secondary.get(records[s]!);
+    if (!list) secondary.set(records[s]!, (list = []));
+    list.push({ position: records[s + 1]!, dims: [records[s + 2]!, records[s + 3]!, records[s + 4]!] });
+  }
   return { lists, secondary };
 }
 
@@ -905,13 +904,27 @@ export function finishDay(day: DayBuilder): DayAggregate {
     };
   };
   const programOf = new Map(programs.map((program) => [program.program, program]));
+  // Per program with secondary entries: report index → its position in the program's lists.
+  const positions = new Map<DayProgram, Int32Array>();
+  const positionsOf = (program: DayProgram) => {
+    let position = positions.get(program);
+    if (!position) {
+      position = new Int32Array(day.xs.length);
+      program.reports.forEach((index, at) => (position![index] = at));
+      positions.set(program, position);
+    }
+    return position;
+  };
   const charts = day.charts.map((chart, c) => {
     const program = programOf.get(day.plan.charts[c]!.program);
     const partition = day.plan.charts[c]!.type === "partition";
     return {
       buckets: [...chart.buckets.values()].map((entry): DayBucket => {
         const { reports, values, records } = listOf(entry);
-        const dims = partition && records?.length && program ? bucketDims(reports, records, program) : null;
+        const dims =
+          partition && records?.length && program
+            ? bucketDims(reports, records, program, positionsOf(program))
+            : null;
         return { bucket: entry.name, reports, values, dims };
       }),
       stacks: [...chart.stacks.values()].map((entry) => {
@@ -952,11 +965,10 @@ function bucketDims(
   reports: Uint32Array,
   records: readonly SecondaryRecord[],
   program: DayProgram,
+  positionOf: Int32Array,
 ): BucketDims | null {
-  const positionOf = new Map<number, number>();
-  program.reports.forEach((index, at) => positionOf.set(index, at));
   const dimsOf = (k: number): [number, number, number] => {
-    const at = positionOf.get(reports[k]!)!;
+    const at = positionOf[reports[k]!]!;
     return [program.goos[at]!, program.goarch[at]!, program.goVersion[at]!];
   };
   const differs = records.some(({ position, dims }) => dimsOf(position).some((id, d) => id !== dims[d]));
