@@ -483,6 +483,20 @@ test("breakdowns: per bucket, distinct reports by the program entry's GOOS, GOAR
   expect(counts("latest7", "GOOS").vscode).toEqual({ darwin: 1, linux: 1 });
 });
 
+test("a Go version breakdown lists versions in version order, not text order, and other last", async () => {
+  const plan = buildPlan([clientChart()]);
+  const vscode = { "gopls/client:vscode": 1 };
+  const result = await series(plan, {
+    "2024-01-01": ["go1.10.1", "devel +abc", "go1.9.7", "go1.21rc2", "go1.2.2"].map((GoVersion, i) =>
+      report(0.1 * (i + 1), entry(GOPLS, { GoVersion, Counters: vscode })),
+    ),
+  });
+  const goVersion = result.charts[0]!.breakdowns.find(
+    (b) => b.window.kind === "all" && b.dimension === "GoVersion",
+  )!;
+  expect(Object.keys(goVersion.counts.vscode!)).toEqual(["go1.2", "go1.9", "go1.10", "go1.21", "other"]);
+});
+
 test("breakdowns take the values of the program entry that has the bucket, not of the report's first", async () => {
   // A report with two entries of one program (two versions in one week), the bucket only in
   // the later one: on one line, on two lines of one day, and on two days of one window.
