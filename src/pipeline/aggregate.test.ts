@@ -365,6 +365,37 @@ describe("plan", () => {
     ]);
   });
 
+  test("a counter listed under its other spelling (c for c:c, c:c for c) takes that rate", () => {
+    const upload: UploadConfig = {
+      ...unrestricted,
+      Programs: [
+        {
+          Name: GOPLS,
+          Versions: [],
+          Counters: [
+            { Name: "gopls/restart:gopls/restart", Rate: 0.25 },
+            { Name: "gopls/open", Rate: 0.5 },
+          ],
+          Stacks: [],
+        },
+      ],
+    };
+    const charts = planCharts({
+      upload,
+      chartConfigs: [
+        chartConfig({ counter: "gopls/restart" }),
+        chartConfig({ counter: "gopls/open:gopls/open" }),
+        chartConfig({ counter: "gopls/close:gopls/close" }),
+      ],
+      chartId: id,
+    });
+    expect(charts.filter((c) => !c.builtin).map((c) => [c.id, c.rate])).toEqual([
+      [`${GOPLS}:gopls/restart`, 0.25],
+      [`${GOPLS}:gopls/open`, 0.5],
+      [`${GOPLS}:gopls/close`, 0],
+    ]);
+  });
+
   test("chart ids must be unique", () => {
     expect(() => buildPlan([clientChart(), clientChart()])).toThrow(/not unique/);
   });

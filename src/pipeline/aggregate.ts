@@ -11,7 +11,7 @@
 //   for (const report of reports) addReport(day, report);
 //   const aggregate = finishDay(day);          // cache serializeDay(aggregate)
 
-import { expandCounter, splitCounterName } from "./chartconfig.ts";
+import { counterSpellings, expandCounter, splitCounterName } from "./chartconfig.ts";
 import type {
   BuiltinChart,
   ChartConfig,
@@ -108,7 +108,8 @@ export function configuredChart(
 /**
  * The upload config's sampling rate for a chart's counter names: a partition chart's from
  * the program's Counters; a stack chart's from its Stacks, or its Counters (a stack chart
- * without a depth is uploaded as a plain counter). 0 when the upload config does not list
+ * without a depth is uploaded as a plain counter); a name "c" also under its spelling "c:c"
+ * and the other way round (both are bucket c of chart c). 0 when the upload config does not list
  * it: clients do not upload such a counter (and a report carrying one is rejected), so no
  * report is eligible for it. (A config derived from the chart config lists every counter.)
  */
@@ -124,8 +125,10 @@ export function counterRate(
   // those are the ones reports can carry.
   for (const name of names) {
     for (const list of lists) {
-      const rate = rateOf(list ?? [], name);
-      if (rate !== undefined) return rate;
+      for (const spelling of counterSpellings(name)) {
+        const rate = rateOf(list ?? [], spelling);
+        if (rate !== undefined) return rate;
+      }
     }
   }
   return 0;

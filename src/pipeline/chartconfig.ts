@@ -90,6 +90,16 @@ export function splitCounterName(name: string): { chart: string; bucket: string 
   return { chart: name.slice(0, colon), bucket: name.slice(colon + 1) };
 }
 
+/**
+ * The spellings of one counter: `c` and `c:c` are both bucket c of chart c (splitCounterName),
+ * so a report or an upload config may use either.
+ */
+export function counterSpellings(name: string): string[] {
+  const { chart, bucket } = splitCounterName(name);
+  if (chart !== bucket) return [name];
+  return name.includes(":") ? [name, chart] : [name, `${name}:${name}`];
+}
+
 type Report = (line: number, message: string, field?: string) => void;
 
 /** A source line with its comment removed, and a multi-line counter field joined into one line. */

@@ -356,6 +356,30 @@ describe("unlistedChartCounters", () => {
     ]);
   });
 
+  it("takes a counter as listed under either spelling, c or c:c", () => {
+    const config: UploadConfig = {
+      ...smallConfig,
+      Programs: [
+        {
+          Name: gopls,
+          Versions: [],
+          Counters: [
+            { Name: "gopls/restart:gopls/restart", Rate: 1 },
+            { Name: "gopls/open", Rate: 1 },
+          ],
+          Stacks: [],
+        },
+      ],
+    };
+    const spelled = [
+      chart({ program: gopls, counter: "gopls/restart", line: 3 }),
+      chart({ program: gopls, counter: "gopls/open:gopls/open", line: 9 }),
+      chart({ program: gopls, counter: "gopls/close:gopls/close", line: 15 }),
+    ];
+    const found = unlistedChartCounters(spelled, compileUploadConfig(config, true));
+    expect(found.map(({ chart, names }) => [chart.line, names])).toEqual([[15, ["gopls/close:gopls/close"]]]);
+  });
+
   it("names none without a restricting config", () => {
     expect(unlistedChartCounters(charts, compileUploadConfig(smallConfig, false))).toEqual([]);
   });

@@ -3,7 +3,7 @@
 // Validation uses it to reject unknown programs and counters; aggregation uses
 // the rates to count only the reports that were eligible to carry a counter.
 
-import { counterBraceProblem, expandCounter } from "./chartconfig.ts";
+import { counterBraceProblem, counterSpellings, expandCounter } from "./chartconfig.ts";
 import type { ChartConfig, CounterConfig, InputError, ProgramConfig, UploadConfig } from "./types.ts";
 
 export type UploadConfigResult = { ok: true; config: UploadConfig } | { ok: false; errors: InputError[] };
@@ -348,10 +348,14 @@ export function unlistedChartCounters(
   const found: { chart: ChartConfig; names: string[] }[] = [];
   for (const chart of charts) {
     const program = config.program(chart.program);
+    // A name is listed under either of its spellings ("c" or "c:c"), as buildPlan counts both.
     const listed = (name: string) =>
       program !== undefined &&
-      (program.counterRate(name) !== undefined ||
-        (chart.type === "stack" && program.stackRate(name) !== undefined));
+      counterSpellings(name).some(
+        (spelling) =>
+          program.counterRate(spelling) !== undefined ||
+          (chart.type === "stack" && program.stackRate(spelling) !== undefined),
+      );
     const names = expandCounter(chart.counter).filter((name) => !listed(name));
     if (names.length > 0) found.push({ chart, names });
   }
