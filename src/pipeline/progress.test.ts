@@ -72,6 +72,21 @@ describe("the progress bar", () => {
     for (const line of lines)
       expect(line).toMatch(/^[█░]{8,23} aggregate: \d+\/366 days, .* reports \(\d+\/s\)$/);
     expect(new Set(lines.map((line) => line.indexOf(" "))).size).toBe(1);
+    // Days from the cache make the text longer: its count gets shorter, then goes, before the bar.
+    for (const [reports, columns, shown] of [
+      [240_000, 120, " (100 from cache)"],
+      [24_000, 80, " (100 cached)"],
+      [240_000, 80, ""],
+    ] as const) {
+      const t = fakeStream(columns);
+      const progress = createProgress("bar", t.stream, t.now);
+      t.advance(1000);
+      progress.update({ ...state(121, 366), reports, bytes: reports * 50, cached: 100 });
+      const [line] = drawnLines(t.writes);
+      expect(line).toMatch(/^[█░]{8,24} aggregate: /);
+      expect(line).toContain(`121/366 days${shown}, `);
+      expect(line!.length).toBeLessThan(columns);
+    }
     // Wide enough for all of it: the bar and the whole description.
     const wide = fakeStream(200);
     createProgress("bar", wide.stream, wide.now).update(state(10_000, 10_000));

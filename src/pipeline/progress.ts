@@ -39,10 +39,14 @@ export function createProgress(
   const started = now();
   let lastLine = 0;
   let lastState: ProgressState | undefined;
-  const describe = (state: ProgressState): string => {
+  /** The cached days as " (N from cache)", shorter as " (N cached)" for a bar, or left out. */
+  const describe = (state: ProgressState, cachedForm: "long" | "short" | "none" = "long"): string => {
     const seconds = Math.max((now() - started) / 1000, 1e-3);
     const rate = Math.round(state.reports / seconds);
-    const cached = state.cached ? ` (${state.cached} from cache)` : "";
+    const cached =
+      state.cached && cachedForm !== "none"
+        ? ` (${state.cached} ${cachedForm === "long" ? "from cache" : "cached"})`
+        : "";
     return `${state.phase}: ${state.daysDone}/${state.daysTotal} days${cached}, ${formatBytes(state.bytes)}, ${state.reports} reports (${rate}/s)`;
   };
   if (mode === "none") return { update() {}, done() {} };
@@ -68,12 +72,17 @@ export function createProgress(
   let drawn: ProgressState | undefined;
   let drawnAt = -Infinity;
   const draw = (state: ProgressState) => {
-    const text = describe(state);
     const room = stream.columns ? stream.columns - 1 : Infinity;
     // The bar gives way first: narrower, then gone when fewer than MIN_BAR_WIDTH cells would be left.
     // Sized for a text of TEXT_ROOM characters (the common case), so that it keeps its width
-    // while the numbers grow by a digit; only a longer text narrows it further.
-    const width = Math.min(BAR_WIDTH, room - 1 - Math.max(text.length, TEXT_ROOM));
+    // while the numbers grow by a digit; only a longer text narrows it further. Before the bar
+    // goes, the count of cached days gets shorter, then goes (the run's summary has it).
+    const barWidth = (text: string) => Math.min(BAR_WIDTH, room - 1 - Math.max(text.length, TEXT_ROOM));
+    const text =
+      (["long", "short", "none"] as const)
+        .map((form) => describe(state, form))
+        .find((candidate) => barWidth(candidate) >= MIN_BAR_WIDTH) ?? describe(state);
+    const width = barWidth(text);
     let line = text.slice(0, room);
     if (width >= MIN_BAR_WIDTH) {
       const filled = state.daysTotal ? Math.round((width * state.daysDone) / state.daysTotal) : width;
