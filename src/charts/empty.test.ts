@@ -10,7 +10,7 @@ import {
   weeklyTable,
   type ChartState,
 } from "../site/chart-view.ts";
-import { UNKNOWN_LABEL } from "../site/format.ts";
+import { NO_SHARE, UNKNOWN_LABEL, shareLine } from "../site/format.ts";
 import { showFigure } from "../components/figure-dom.ts";
 import {
   NO_REPORTS_IN_ANY_WEEK,
@@ -250,6 +250,40 @@ describe("value axes with little data", () => {
     expect(x).toContain("1.2K");
     expect(x.join(" ")).not.toMatch(/0\.\d+k/i);
     expect(ticks(drawnSvg(figures.bars), "x")).toContain("600");
+  });
+});
+
+describe("a week with no eligible report, among weeks with some", () => {
+  // The program had no report that week (say, before its first release): no share to draw.
+  const file = chartFile(["a", "b"], 2, 10);
+  file.rows = file.rows.map((r) =>
+    r.window_start === weeks[0]!.start
+      ? { ...r, reports: 0, eligible_reports: 0, share: 0, share_low: 0, share_high: 0 }
+      : r,
+  );
+  const dots = (svg: string): number => {
+    const { document } = parseHTML(`<!doctype html><html><body>${svg}</body></html>`);
+    return document.querySelectorAll('g[aria-label="dot"] circle').length;
+  };
+  const lines = (view: "share" | "counts") => {
+    const drawn = staticFigure(chartPageFigures(file, { window: "latest7", view }).lines, PAGE_WIDTHS);
+    if (drawn.kind === "empty") throw new Error("expected a chart");
+    return drawn.svg.wide;
+  };
+
+  it("leaves a gap in the share lines there, not a point at 0%", () => {
+    expect(dots(lines("share"))).toBe(2);
+    expect(lines("share")).not.toContain("NaN");
+    // Its reports (0) are a number to draw.
+    expect(dots(lines("counts"))).toBe(4);
+  });
+
+  it("says so in the tooltips and tables rather than giving a share of 0%", () => {
+    const [empty, some] = [file.rows.find((r) => r.eligible_reports === 0)!, file.rows.at(-1)!];
+    expect(shareLine(empty)).toBe(`Share ${NO_SHARE} (no eligible report)`);
+    expect(shareLine(some)).toMatch(/^Share 20\.0% \(95% 10\.0% – [\d.]+%\)$/);
+    const table = weeklyTable(file, "share");
+    expect(table.rows.map((r) => r.cells[1]?.text)).toEqual(["20.0%", NO_SHARE]); // newest first
   });
 });
 

@@ -5,7 +5,7 @@
 import { barX, plot, pointerY, ruleX, ruleY, tickX, tip } from "@observablehq/plot";
 import type { ChartRow } from "../pipeline/types.ts";
 import type { View } from "../site/chart-view.ts";
-import { bucketLabel, formatCount, formatInterval, formatShare } from "../site/format.ts";
+import { bucketLabel, formatCount, formatRowShare, shareLine } from "../site/format.ts";
 import {
   PLOT_CLASS,
   asImage,
@@ -35,7 +35,7 @@ export interface ShareBarsOptions {
 function tipText(row: ChartRow): string {
   return [
     bucketLabel(row.bucket),
-    `Share ${formatShare(row.share)} (95% ${formatInterval(row.share_low, row.share_high)})`,
+    shareLine(row),
     `Reports ${formatCount(row.reports)} of ${formatCount(row.eligible_reports)} eligible`,
   ].join("\n");
 }
@@ -43,7 +43,7 @@ function tipText(row: ChartRow): string {
 function summary(rows: ChartRow[], view: View, windowLabel: string): string {
   const values = rows.map((row) =>
     view === "share"
-      ? `${bucketLabel(row.bucket)} ${formatShare(row.share)}`
+      ? `${bucketLabel(row.bucket)} ${formatRowShare(row)}`
       : `${bucketLabel(row.bucket)} ${formatCount(row.reports)}`,
   );
   const what = view === "share" ? "Share of eligible reports" : "Reports";

@@ -4,7 +4,7 @@
 import { areaY, dot, lineY, plot, pointerX, ruleY, tip } from "@observablehq/plot";
 import type { ChartRow } from "../pipeline/types.ts";
 import type { View } from "../site/chart-view.ts";
-import { bucketLabel, formatCount, formatInterval, formatShare } from "../site/format.ts";
+import { bucketLabel, formatCount, shareLine } from "../site/format.ts";
 import {
   PLOT_CLASS,
   WEEKLY_MARGINS,
@@ -37,7 +37,7 @@ function tipText({ row }: Point): string {
   return [
     bucketLabel(row.bucket),
     `Week ${row.window_start} – ${row.window_end}`,
-    `Share ${formatShare(row.share)} (95% ${formatInterval(row.share_low, row.share_high)})`,
+    shareLine(row),
     `Reports ${formatCount(row.reports)} of ${formatCount(row.eligible_reports)} eligible`,
   ].join("\n");
 }
@@ -47,7 +47,8 @@ export function shareLines({ rows, buckets, view, width, document }: ShareLinesO
     bucket: row.bucket,
     date: utcDay(row.window_end),
     row,
-    value: view === "share" ? row.share : row.reports,
+    // A week with no eligible report has no share: a gap in its line and band, not a 0.
+    value: view === "share" ? (row.eligible_reports > 0 ? row.share : NaN) : row.reports,
   }));
   const weeks = new Set(rows.map((row) => row.window_end)).size;
   const band =
@@ -55,8 +56,8 @@ export function shareLines({ rows, buckets, view, width, document }: ShareLinesO
       ? [
           areaY(points, {
             x: "date",
-            y1: (p: Point) => p.row.share_low,
-            y2: (p: Point) => p.row.share_high,
+            y1: (p: Point) => (p.row.eligible_reports > 0 ? p.row.share_low : NaN),
+            y2: (p: Point) => (p.row.eligible_reports > 0 ? p.row.share_high : NaN),
             fill: "bucket",
             fillOpacity: 0.15,
             z: "bucket",

@@ -9,9 +9,10 @@ import {
   WINDOW_LABELS,
   bucketLabel,
   formatCount,
-  formatInterval,
-  formatShare,
+  formatRowInterval,
+  formatRowShare,
   formatWindowDates,
+  NO_SHARE,
 } from "./format.ts";
 
 export type WindowKey = "latest7" | "latest28" | "all";
@@ -137,13 +138,6 @@ export interface TableModel {
 const text = (value: string): Cell => ({ text: value, kind: "text" });
 const number = (value: string): Cell => ({ text: value, kind: "number" });
 
-/** A share that does not exist: no row, or no eligible report (the CSV writes 0 for it). */
-const NO_SHARE = "–";
-
-function shareOfRow(row: Pick<ChartRow, "share" | "eligible_reports">): string {
-  return row.eligible_reports > 0 ? formatShare(row.share) : NO_SHARE;
-}
-
 /** The numbers under the bar chart: in the share view share first, in the counts view reports first. */
 export function shareTable(rows: ChartRow[], view: View, window: Window): TableModel {
   const caption = `${view === "share" ? "Share of eligible reports" : "Reports"} per bucket, ${windowLabel(window)}`;
@@ -160,8 +154,8 @@ export function shareTable(rows: ChartRow[], view: View, window: Window): TableM
         view === "share"
           ? [
               text(bucketLabel(row.bucket)),
-              number(shareOfRow(row)),
-              number(row.eligible_reports > 0 ? formatInterval(row.share_low, row.share_high) : NO_SHARE),
+              number(formatRowShare(row)),
+              number(formatRowInterval(row)),
               number(formatCount(row.reports)),
               number(formatCount(row.eligible_reports)),
             ]
@@ -170,7 +164,7 @@ export function shareTable(rows: ChartRow[], view: View, window: Window): TableM
               number(formatCount(row.reports)),
               number(formatCount(row.counter_total)),
               number(formatCount(row.eligible_reports)),
-              number(shareOfRow(row)),
+              number(formatRowShare(row)),
             ],
     })),
     empty: "No reports in this window.",
@@ -255,7 +249,7 @@ export function weeklyTable(file: Pick<ChartFile, "rows" | "buckets" | "windows"
     ]),
   ];
   const format = (row: ChartRow | undefined): string =>
-    row === undefined ? NO_SHARE : view === "share" ? shareOfRow(row) : formatCount(row.reports);
+    row === undefined ? NO_SHARE : view === "share" ? formatRowShare(row) : formatCount(row.reports);
   return {
     caption: `${view === "share" ? "Weekly share of eligible reports" : "Weekly reports"} per bucket`,
     columns: [

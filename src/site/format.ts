@@ -2,7 +2,7 @@
 // client scripts, so a number reads the same in the static table and after an
 // update.
 
-import type { Window, WindowKind } from "../pipeline/types.ts";
+import type { ChartRow, Window, WindowKind } from "../pipeline/types.ts";
 
 const counts = new Intl.NumberFormat("en-US");
 const compactCounts = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
@@ -41,6 +41,28 @@ export function formatShare(share: number): string {
 /** Wilson interval as "10.1% – 14.2%". */
 export function formatInterval(low: number, high: number): string {
   return `${formatShare(low)} – ${formatShare(high)}`;
+}
+
+/** What the page shows for a share that does not exist: no row, or no eligible report (the CSV writes 0). */
+export const NO_SHARE = "–";
+
+type ShareFields = Pick<ChartRow, "share" | "share_low" | "share_high" | "eligible_reports">;
+
+/** A row's share, or NO_SHARE when no report was eligible (its 0 is not a measured share). */
+export function formatRowShare(row: Pick<ShareFields, "share" | "eligible_reports">): string {
+  return row.eligible_reports > 0 ? formatShare(row.share) : NO_SHARE;
+}
+
+/** A row's interval, or NO_SHARE when no report was eligible. */
+export function formatRowInterval(row: ShareFields): string {
+  return row.eligible_reports > 0 ? formatInterval(row.share_low, row.share_high) : NO_SHARE;
+}
+
+/** A tooltip's share line: "Share 12.3% (95% 10.1% – 14.2%)", or "Share – (no eligible report)". */
+export function shareLine(row: ShareFields): string {
+  return row.eligible_reports > 0
+    ? `Share ${formatRowShare(row)} (95% ${formatRowInterval(row)})`
+    : `Share ${NO_SHARE} (no eligible report)`;
 }
 
 /** Days are published as YYYY-MM-DD already; a window reads "2025-11-14 – 2025-11-20". */
