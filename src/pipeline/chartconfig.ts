@@ -92,7 +92,8 @@ export function splitCounterName(name: string): { chart: string; bucket: string 
 
 /**
  * The spellings of one counter: `c` and `c:c` are both bucket c of chart c (splitCounterName),
- * so a report or an upload config may use either.
+ * so a chart config or an upload config may use either. (A report must use the upload
+ * config's spelling, as the upload server checks names as they are.)
  */
 export function counterSpellings(name: string): string[] {
   const { chart, bucket } = splitCounterName(name);

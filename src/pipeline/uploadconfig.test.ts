@@ -139,6 +139,8 @@ describe("parseUploadConfig", () => {
       Stacks: [
         { Name: "go/bug", Rate: 1 },
         { Name: "go/bug", Rate: 1 },
+        // The same counter under its other spelling.
+        { Name: "go/bug:go/bug", Rate: 0.5 },
       ],
     };
     // Another program may list the same names.
@@ -152,6 +154,11 @@ describe("parseUploadConfig", () => {
       {
         field: "Programs[0].Stacks[1].Name",
         message: 'Programs[0].Stacks[1].Name: counter "go/bug" is already listed in Programs[0].Stacks[0]',
+      },
+      {
+        field: "Programs[0].Stacks[2].Name",
+        message:
+          'Programs[0].Stacks[2].Name: counter "go/bug:go/bug" is already listed in Programs[0].Stacks[0] (as "go/bug", the same counter)',
       },
     ]);
   });

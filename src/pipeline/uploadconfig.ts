@@ -159,18 +159,21 @@ function readUploadConfig(json: unknown, complain: Complain): UploadConfig {
       complain(`Programs[${index}].Name`, `duplicate program "${program.Name}"`);
     }
     seen.add(program.Name);
-    // A counter listed twice would get whichever rate was read last: say so instead.
+    // A counter listed twice would get whichever rate was read last: say so instead. "c" and
+    // "c:c" are one counter (one bucket of one chart), so listing both is listing it twice.
     for (const kind of ["Counters", "Stacks"] as const) {
-      const listedAt = new Map<string, number>();
+      const listedAt = new Map<string, { at: number; name: string }>();
       program[kind].forEach((counter, at) => {
         if (counterBraceProblem(counter.Name) !== undefined) return; // said in readCounter
         for (const name of expandCounter(counter.Name)) {
-          const first = listedAt.get(name);
-          if (first === undefined) listedAt.set(name, at);
-          else if (first !== at) {
+          const key = counterSpellings(name).sort()[0]!;
+          const first = listedAt.get(key);
+          if (first === undefined) listedAt.set(key, { at, name });
+          else if (first.at !== at) {
+            const as = first.name === name ? "" : ` (as "${first.name}", the same counter)`;
             complain(
               `Programs[${index}].${kind}[${at}].Name`,
-              `counter "${name}" is already listed in Programs[${index}].${kind}[${first}]`,
+              `counter "${name}" is already listed in Programs[${index}].${kind}[${first.at}]${as}`,
             );
           }
         }
