@@ -13,6 +13,8 @@ import {
 import { NO_SHARE, UNKNOWN_LABEL, shareLine } from "../site/format.ts";
 import { showFigure } from "../components/figure-dom.ts";
 import {
+  NO_ELIGIBLE_IN_ANY_WEEK,
+  NO_ELIGIBLE_IN_WINDOW,
   NO_REPORTS_IN_ANY_WEEK,
   NO_REPORTS_IN_WINDOW,
   NO_REPORTS_TO_BREAK_DOWN,
@@ -284,6 +286,21 @@ describe("a week with no eligible report, among weeks with some", () => {
     expect(shareLine(some)).toMatch(/^Share 20\.0% \(95% 10\.0% – [\d.]+%\)$/);
     const table = weeklyTable(file, "share");
     expect(table.rows.map((r) => r.cells[1]?.text)).toEqual(["20.0%", NO_SHARE]); // newest first
+  });
+});
+
+describe("a chart whose reports are all above its sampling rate", () => {
+  // Reports carry the counter, none is eligible (X above the rate): counts, but no share.
+  const file = chartFile(["a", "b"], 3, 0);
+
+  it("says so in the share view, and draws the reports in the counts view", () => {
+    const share = figuresOf(file, { window: "latest7", view: "share" });
+    expect(share.bars).toEqual({ kind: "empty", message: NO_ELIGIBLE_IN_WINDOW });
+    expect(share.lines).toEqual({ kind: "empty", message: NO_ELIGIBLE_IN_ANY_WEEK });
+    expect(share.featured).toEqual({ kind: "empty", message: NO_ELIGIBLE_IN_WINDOW });
+    const counts = figuresOf(file, { window: "latest7", view: "counts" });
+    expect(counts.bars?.kind).toBe("plot");
+    expect(counts.lines?.kind).toBe("plot");
   });
 });
 

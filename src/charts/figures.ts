@@ -48,6 +48,10 @@ export type Figure = PlotFigure | EmptyFigure;
 export const NO_REPORTS_IN_WINDOW = "No reports in this window.";
 export const NO_REPORTS_IN_ANY_WEEK = "No reports in any week.";
 export const NO_REPORTS_TO_BREAK_DOWN = "No reports to break down in this window.";
+export const NO_ELIGIBLE_IN_WINDOW =
+  "No eligible report in this window, so no share: the reports that carry the counter are all above its sampling rate. The counts view shows them.";
+export const NO_ELIGIBLE_IN_ANY_WEEK =
+  "No eligible report in any week, so no share: the reports that carry the counter are all above its sampling rate. The counts view shows them.";
 
 const empty = (message: string): EmptyFigure => ({ kind: "empty", message });
 
@@ -58,6 +62,11 @@ const empty = (message: string): EmptyFigure => ({ kind: "empty", message });
  */
 function hasReports(rows: readonly ChartRow[], view: View): boolean {
   return rows.some((row) => (view === "share" ? row.eligible_reports : row.reports) > 0);
+}
+
+/** Why rows that hasReports turned down draw nothing: no reports, or (share view) none eligible. */
+function nothingToDraw(rows: readonly ChartRow[], view: View, noReports: string, noEligible: string) {
+  return empty(view === "share" && rows.some((row) => row.reports > 0) ? noEligible : noReports);
 }
 
 /** Distinct reports a breakdown counts for the given buckets, over all its dimension values. */
@@ -101,7 +110,7 @@ export function chartPageFigures(file: ChartFile, { window: key, view }: ChartSt
         draw: (width, document) =>
           shareBars({ rows, buckets, view, width, windowLabel: windowLabel(window), document }),
       }
-    : empty(NO_REPORTS_IN_WINDOW);
+    : nothingToDraw(rows, view, NO_REPORTS_IN_WINDOW, NO_ELIGIBLE_IN_WINDOW);
 
   const weekly = weeklyRows(file).filter((row) => colored.includes(row.bucket));
   const lines: Figure = hasReports(weekly, view)
@@ -114,7 +123,7 @@ export function chartPageFigures(file: ChartFile, { window: key, view }: ChartSt
         ),
         draw: (width, document) => shareLines({ rows: weekly, buckets, view, width, document }),
       }
-    : empty(NO_REPORTS_IN_ANY_WEEK);
+    : nothingToDraw(weekly, view, NO_REPORTS_IN_ANY_WEEK, NO_ELIGIBLE_IN_ANY_WEEK);
 
   const breakdowns = breakdownsInWindow(file, window).map((breakdown) => {
     const present = colored.filter((bucket) => bucket in breakdown.counts);
@@ -137,7 +146,8 @@ export function chartPageFigures(file: ChartFile, { window: key, view }: ChartSt
 export function featuredFigure(file: ChartFile, state: ChartState): Figure {
   const window = file.windows[state.window];
   const rows = rowsInWindow(file, window);
-  if (!hasReports(rows, state.view)) return empty(NO_REPORTS_IN_WINDOW);
+  if (!hasReports(rows, state.view))
+    return nothingToDraw(rows, state.view, NO_REPORTS_IN_WINDOW, NO_ELIGIBLE_IN_WINDOW);
   return {
     kind: "plot",
     note: null,
