@@ -87,6 +87,14 @@ describe("the progress bar", () => {
       expect(line).toContain(`121/366 days${shown}, `);
       expect(line!.length).toBeLessThan(columns);
     }
+    // Too narrow for a bar: the text without the count of cached days, whole, not the long one cut.
+    const narrow = fakeStream(66);
+    const progress = createProgress("bar", narrow.stream, narrow.now);
+    narrow.advance(1000);
+    progress.update({ ...state(121, 366), reports: 240_000, bytes: 12e6, cached: 100 });
+    expect(drawnLines(narrow.writes)).toEqual([
+      "aggregate: 121/366 days, 11.4 MiB, 240000 reports (240000/s)",
+    ]);
     // Wide enough for all of it: the bar and the whole description.
     const wide = fakeStream(200);
     createProgress("bar", wide.stream, wide.now).update(state(10_000, 10_000));

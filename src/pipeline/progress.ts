@@ -78,10 +78,12 @@ export function createProgress(
     // while the numbers grow by a digit; only a longer text narrows it further. Before the bar
     // goes, the count of cached days gets shorter, then goes (the run's summary has it).
     const barWidth = (text: string) => Math.min(BAR_WIDTH, room - 1 - Math.max(text.length, TEXT_ROOM));
+    const forms = (["long", "short", "none"] as const).map((form) => describe(state, form));
+    // Without room for a bar: the longest form that fits whole, else the shortest, cut.
     const text =
-      (["long", "short", "none"] as const)
-        .map((form) => describe(state, form))
-        .find((candidate) => barWidth(candidate) >= MIN_BAR_WIDTH) ?? describe(state);
+      forms.find((candidate) => barWidth(candidate) >= MIN_BAR_WIDTH) ??
+      forms.find((candidate) => candidate.length <= room) ??
+      describe(state, "none");
     const width = barWidth(text);
     let line = text.slice(0, room);
     if (width >= MIN_BAR_WIDTH) {
