@@ -42,13 +42,15 @@ function tipText({ row }: Point): string {
   ].join("\n");
 }
 
+/** A week with no eligible report has no share: NaN, a gap in its line and band, not a 0. */
+const shareOrGap = (row: ChartRow, value: number): number => (row.eligible_reports > 0 ? value : NaN);
+
 export function shareLines({ rows, buckets, view, width, document }: ShareLinesOptions): SVGSVGElement {
   const points: Point[] = rows.map((row) => ({
     bucket: row.bucket,
     date: utcDay(row.window_end),
     row,
-    // A week with no eligible report has no share: a gap in its line and band, not a 0.
-    value: view === "share" ? (row.eligible_reports > 0 ? row.share : NaN) : row.reports,
+    value: view === "share" ? shareOrGap(row, row.share) : row.reports,
   }));
   const weeks = new Set(rows.map((row) => row.window_end)).size;
   const band =
@@ -56,8 +58,8 @@ export function shareLines({ rows, buckets, view, width, document }: ShareLinesO
       ? [
           areaY(points, {
             x: "date",
-            y1: (p: Point) => (p.row.eligible_reports > 0 ? p.row.share_low : NaN),
-            y2: (p: Point) => (p.row.eligible_reports > 0 ? p.row.share_high : NaN),
+            y1: (p: Point) => shareOrGap(p.row, p.row.share_low),
+            y2: (p: Point) => shareOrGap(p.row, p.row.share_high),
             fill: "bucket",
             fillOpacity: 0.15,
             z: "bucket",

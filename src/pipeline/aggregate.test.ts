@@ -49,6 +49,12 @@ function valuesOf(day: DayAggregate, chart: number): Record<string, Record<numbe
   );
 }
 
+/** An upload config listing only gopls, with these counters. */
+const goplsUpload = (Counters: UploadConfig["Programs"][number]["Counters"]): UploadConfig => ({
+  ...unrestricted,
+  Programs: [{ Name: GOPLS, Versions: [], Counters, Stacks: [] }],
+});
+
 const clientChart = (rate = 1): PlannedChart =>
   configuredChart(
     { id: "client", program: GOPLS, type: "partition", counter: "gopls/client:{vscode,vim}", rate },
@@ -338,17 +344,7 @@ describe("plan", () => {
   });
 
   test("a counter the upload config does not list has rate 0; one partly listed takes a listed name's rate", () => {
-    const upload: UploadConfig = {
-      ...unrestricted,
-      Programs: [
-        {
-          Name: GOPLS,
-          Versions: [],
-          Counters: [{ Name: "gopls/client:vim", Rate: 0.5 }],
-          Stacks: [],
-        },
-      ],
-    };
+    const upload = goplsUpload([{ Name: "gopls/client:vim", Rate: 0.5 }]);
     const charts = planCharts({
       upload,
       chartConfigs: [
@@ -366,20 +362,10 @@ describe("plan", () => {
   });
 
   test("a counter listed under its other spelling (c for c:c, c:c for c) takes that rate", () => {
-    const upload: UploadConfig = {
-      ...unrestricted,
-      Programs: [
-        {
-          Name: GOPLS,
-          Versions: [],
-          Counters: [
-            { Name: "gopls/restart:gopls/restart", Rate: 0.25 },
-            { Name: "gopls/open", Rate: 0.5 },
-          ],
-          Stacks: [],
-        },
-      ],
-    };
+    const upload = goplsUpload([
+      { Name: "gopls/restart:gopls/restart", Rate: 0.25 },
+      { Name: "gopls/open", Rate: 0.5 },
+    ]);
     const charts = planCharts({
       upload,
       chartConfigs: [

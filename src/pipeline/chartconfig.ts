@@ -101,6 +101,12 @@ export function counterSpellings(name: string): string[] {
   return name.includes(":") ? [name, chart] : [name, `${name}:${name}`];
 }
 
+/** One name for all spellings of a counter: "chart:bucket" ("c" and "c:c" are both "c:c"). */
+export function canonicalCounterName(name: string): string {
+  const { chart, bucket } = splitCounterName(name);
+  return `${chart}:${bucket}`;
+}
+
 type Report = (line: number, message: string, field?: string) => void;
 
 /** A source line with its comment removed, and a multi-line counter field joined into one line. */

@@ -83,7 +83,7 @@ export function createProgress(
     const text =
       forms.find((candidate) => barWidth(candidate) >= MIN_BAR_WIDTH) ??
       forms.find((candidate) => candidate.length <= room) ??
-      describe(state, "none");
+      forms[2]!;
     const width = barWidth(text);
     let line = text.slice(0, room);
     if (width >= MIN_BAR_WIDTH) {

@@ -3,7 +3,7 @@
 // Validation uses it to reject unknown programs and counters; aggregation uses
 // the rates to count only the reports that were eligible to carry a counter.
 
-import { counterBraceProblem, counterSpellings, expandCounter } from "./chartconfig.ts";
+import { canonicalCounterName, counterBraceProblem, counterSpellings, expandCounter } from "./chartconfig.ts";
 import type { ChartConfig, CounterConfig, InputError, ProgramConfig, UploadConfig } from "./types.ts";
 
 export type UploadConfigResult = { ok: true; config: UploadConfig } | { ok: false; errors: InputError[] };
@@ -166,7 +166,7 @@ function readUploadConfig(json: unknown, complain: Complain): UploadConfig {
       program[kind].forEach((counter, at) => {
         if (counterBraceProblem(counter.Name) !== undefined) return; // said in readCounter
         for (const name of expandCounter(counter.Name)) {
-          const key = counterSpellings(name).sort()[0]!;
+          const key = canonicalCounterName(name);
           const first = listedAt.get(key);
           if (first === undefined) listedAt.set(key, { at, name });
           else if (first.at !== at) {
